@@ -1,0 +1,27 @@
+using Latchkey.Accounts;
+using Latchkey.Tokens;
+
+namespace Latchkey.Authorization;
+
+public enum CredentialKind
+{
+    None,
+    Session,
+    ClassicToken,
+    FineGrainedToken,
+}
+
+/// <summary>Who is asking and with which credential: the input of every authorization decision.</summary>
+public sealed record Caller(User? User, CredentialKind Credential, IReadOnlyList<string> Scopes, long? TokenId = null)
+{
+    public static Caller Anonymous { get; } = new(null, CredentialKind.None, []);
+
+    public static Caller FromSession(User user) => new(user, CredentialKind.Session, []);
+
+    public static Caller FromToken(PersonalAccessToken token, User user) =>
+        new(user, token.Kind == TokenKind.Classic ? CredentialKind.ClassicToken : CredentialKind.FineGrainedToken, token.ScopeList, token.Id);
+
+    public bool IsAuthenticated => User is not null;
+
+    public bool HasScope(string scope) => Tokens.Scopes.Grants(Scopes, scope);
+}

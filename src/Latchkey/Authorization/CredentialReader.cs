@@ -1,0 +1,99 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Latchkey.Tokens;
+
+namespace Latchkey.Authorization;
+
+public enum CredentialOutcome
+{
+    /// <summary>No Authorization header: the caller is anonymous.</summary>
+    None,
+    Valid,
+
+    /// <summary>The header is not something we can read.</summary>
+    Malformed,
+
+    /// <summary>A token that is unknown, deleted, expired or mistyped.</summary>
+    BadToken,
+
+    /// <summary>A password where a token belongs: refused without checking it.</summary>
+    PasswordNotSupported,
+}
+
+public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null)
+{
+    public static CredentialResult Anonymous { get; } = new(CredentialOutcome.None, Caller.Anonymous);
+}
+
+/// <summary>
+/// Reads the credential of a git or API request. Basic (any username, token as password), Bearer
+/// and <c>token</c> are the same credential and take this one path.
+/// </summary>
+public sealed class CredentialReader(TokenService tokens)
+{
+    public async Task<CredentialResult> ReadAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization;
+        if (header.Count == 0)
+            return CredentialResult.Anonymous;
+        if (header.Count > 1 || !AuthenticationHeaderValue.TryParse(header[0], out var value))
+            return Malformed("The Authorization header could not be read.");
+
+        string secret;
+        if (value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!TryDecodeBasic(value.Parameter, out var username, out var password))
+                return Malformed("The Basic credentials could not be decoded: expected base64 of username:password.");
+            if (TokenFormat.LooksLikeToken(password))
+                secret = password;
+            else if (TokenFormat.LooksLikeToken(username) && (password.Length == 0 || password == "x-oauth-basic"))
+                secret = username;
+            else
+                return new CredentialResult(CredentialOutcome.PasswordNotSupported, Caller.Anonymous);
+        }
+        else if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
+                 || value.Scheme.Equals("token", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrWhiteSpace(value.Parameter))
+                return Malformed("The Authorization header has no token.");
+            secret = value.Parameter.Trim();
+        }
+        else
+        {
+            return Malformed($"Unsupported authorization scheme. Use Basic with a personal access token as the password, or Bearer.");
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString();
+        var check = await tokens.VerifyAsync(secret, ip, context.RequestAborted);
+        return check.Result == TokenCheckResult.Valid
+            ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!))
+            : new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials");
+    }
+
+    private static CredentialResult Malformed(string message) => new(CredentialOutcome.Malformed, Caller.Anonymous, message);
+
+    private static bool TryDecodeBasic(string? parameter, out string username, out string password)
+    {
+        username = password = "";
+        if (string.IsNullOrWhiteSpace(parameter))
+            return false;
+        var buffer = new byte[parameter.Length];
+        if (!Convert.TryFromBase64String(parameter.Trim(), buffer, out var written))
+            return false;
+        string decoded;
+        try
+        {
+            decoded = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, written);
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+            return false;
+        username = decoded[..colon];
+        password = decoded[(colon + 1)..];
+        return true;
+    }
+}

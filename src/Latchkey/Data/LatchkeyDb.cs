@@ -1,0 +1,42 @@
+using Latchkey.Accounts;
+using Latchkey.Repositories;
+using Latchkey.Tokens;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Data;
+
+public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
+    : IdentityDbContext<User, IdentityRole<long>, long>(options)
+{
+    public DbSet<PersonalAccessToken> Tokens => Set<PersonalAccessToken>();
+    public DbSet<Repository> Repositories => Set<Repository>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<PersonalAccessToken>(token =>
+        {
+            token.ToTable("PersonalAccessTokens");
+            token.HasIndex(t => t.Digest).IsUnique();
+            token.HasIndex(t => t.UserId);
+            token.Property(t => t.Note).HasMaxLength(TokenRules.MaxNoteLength);
+            token.Property(t => t.LastEight).HasMaxLength(8);
+            token.Property(t => t.Digest).HasMaxLength(32);
+            token.Property(t => t.Scopes).HasMaxLength(1000);
+            token.Property(t => t.LastUsedIp).HasMaxLength(64);
+            token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Repository>(repo =>
+        {
+            repo.HasIndex(r => new { r.OwnerId, r.NormalizedName }).IsUnique();
+            repo.Property(r => r.Name).HasMaxLength(RepositoryNames.MaxLength);
+            repo.Property(r => r.NormalizedName).HasMaxLength(RepositoryNames.MaxLength);
+            repo.Property(r => r.Description).HasMaxLength(RepositoryNames.MaxDescriptionLength);
+            repo.HasOne(r => r.Owner).WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

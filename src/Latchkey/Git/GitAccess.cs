@@ -1,0 +1,78 @@
+using System.Text;
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+
+namespace Latchkey.Git;
+
+/// <summary>
+/// Who may do what over git: reads the credential, finds the repository, asks <see cref="AccessPolicy"/>,
+/// and writes the refusal in a form git shows to the person (text/plain lines become "remote:" lines).
+/// </summary>
+public sealed class GitAccess(CredentialReader credentials, RepositoryService repositories, RepositoryStore store, IConfiguration configuration)
+{
+    public const string Realm = "Latchkey";
+
+    public RepositoryService Repositories => repositories;
+    public RepositoryStore Store => store;
+
+    public long? MaxRequestBytes => configuration.GetValue<long?>("Git:MaxPushBytes") ?? 2L * 1024 * 1024 * 1024;
+
+    /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
+    public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action)
+    {
+        var credential = await credentials.ReadAsync(context);
+        switch (credential.Outcome)
+        {
+            case CredentialOutcome.Malformed:
+                await WritePlainAsync(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
+                return null;
+            case CredentialOutcome.PasswordNotSupported:
+                await ChallengeAsync(context,
+                    "Password authentication is not supported for Git operations.\n" +
+                    "Use a personal access token as the password instead.\n" +
+                    $"Create one at {BaseUrl(context)}/settings/tokens\n");
+                return null;
+            case CredentialOutcome.BadToken:
+                await ChallengeAsync(context,
+                    "Invalid username or token. Password authentication is not supported for Git operations.\n");
+                return null;
+        }
+
+        var caller = credential.Caller;
+        var repo = await repositories.FindAsync(owner, repoName, context.RequestAborted);
+        var decision = repo is null
+            ? (caller.IsAuthenticated ? Decision.NotFound : Decision.Challenge)
+            : AccessPolicy.Decide(caller, action, repo);
+
+        switch (decision.Kind)
+        {
+            case DecisionKind.Allow:
+                return repo;
+            case DecisionKind.Challenge:
+                await ChallengeAsync(context, "Authentication required. Use your username and a personal access token as the password.\n");
+                return null;
+            case DecisionKind.NotFound:
+                await WritePlainAsync(context, StatusCodes.Status404NotFound, "Repository not found.\n");
+                return null;
+            default:
+                await WritePlainAsync(context, StatusCodes.Status403Forbidden,
+                    $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n");
+                return null;
+        }
+    }
+
+    public static async Task ChallengeAsync(HttpContext context, string message)
+    {
+        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{Realm}\"";
+        await WritePlainAsync(context, StatusCodes.Status401Unauthorized, message);
+    }
+
+    public static async Task WritePlainAsync(HttpContext context, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(message), context.RequestAborted);
+    }
+
+    public static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text;
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Latchkey.Git;
+
+/// <summary>
+/// Git smart HTTP: info/refs, git-upload-pack and git-receive-pack, served by the system git with
+/// --stateless-rpc and streamed both ways, so memory stays flat whatever the pack size.
+/// </summary>
+public static class GitHttp
+{
+    private const string UploadPack = "git-upload-pack";
+    private const string ReceivePack = "git-receive-pack";
+
+    public static IEndpointRouteBuilder MapGitHttp(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/{owner}/{repo}/info/refs", InfoRefs).DisableAntiforgery();
+        app.MapPost("/{owner}/{repo}/git-upload-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, UploadPack, access)).DisableAntiforgery();
+        app.MapPost("/{owner}/{repo}/git-receive-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, ReceivePack, access)).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task InfoRefs(HttpContext context, string owner, string repo, GitAccess access)
+    {
+        var service = context.Request.Query["service"].ToString();
+        if (service is not (UploadPack or ReceivePack))
+        {
+            await GitAccess.WritePlainAsync(context, StatusCodes.Status400BadRequest,
+                "Only the smart HTTP protocol is supported: use a git client newer than 1.6.6.\n");
+            return;
+        }
+        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.Read);
+        if (target is null)
+            return;
+
+        context.Response.ContentType = $"application/x-{service}-advertisement";
+        SetNoCache(context.Response);
+        var protocol = GitProtocol(context);
+        if (protocol is null || !protocol.Contains("version=2", StringComparison.Ordinal))
+        {
+            var line = $"# service={service}\n";
+            await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"{line.Length + 4:x4}{line}0000"), context.RequestAborted);
+        }
+        await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: true, protocol);
+    }
+
+    private static async Task Rpc(HttpContext context, string owner, string repo, string service, GitAccess access)
+    {
+        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.Read);
+        if (target is null)
+            return;
+        var expected = $"application/x-{service}-request";
+        if (!string.Equals(context.Request.ContentType, expected, StringComparison.OrdinalIgnoreCase))
+        {
+            await GitAccess.WritePlainAsync(context, StatusCodes.Status415UnsupportedMediaType, $"Expected Content-Type {expected}.\n");
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = access.MaxRequestBytes;
+
+        context.Response.ContentType = $"application/x-{service}-result";
+        SetNoCache(context.Response);
+        var completed = await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context));
+        if (completed && service == ReceivePack)
+            await access.Repositories.RecordPushAsync(target, CancellationToken.None);
+    }
+
+    /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>
+    private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol)
+    {
+        List<string> args = [service["git-".Length..], "--stateless-rpc"];
+        if (advertise)
+            args.Add("--advertise-refs");
+        args.Add(repoPath);
+        var info = GitCommand.StartInfo(repoPath, args);
+        if (protocol is not null)
+            info.Environment["GIT_PROTOCOL"] = protocol;
+
+        var ct = context.RequestAborted;
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, ct);
+            await process.StandardOutput.BaseStream.CopyToAsync(context.Response.Body, ct);
+            await stdinTask;
+            await process.WaitForExitAsync(ct);
+            var error = await stderr;
+            if (process.ExitCode != 0)
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GitHttp))
+                    .LogWarning("{Service} exited with {Code}: {Error}", service, process.ExitCode, error.Trim());
+            }
+            return process.ExitCode == 0;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException or InvalidDataException)
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+            if (e is BadHttpRequestException or InvalidDataException && !context.Response.HasStarted)
+                await GitAccess.WritePlainAsync(context, StatusCodes.Status400BadRequest, "The request body could not be read: " + e.Message + "\n");
+            return false;
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static Task CloseInput(Process process)
+    {
+        process.StandardInput.Close();
+        return Task.CompletedTask;
+    }
+
+    private static async Task PumpRequestAsync(HttpContext context, Process process, CancellationToken ct)
+    {
+        var body = context.Request.Body;
+        var encoding = context.Request.Headers.ContentEncoding.ToString();
+        if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+            body = new GZipStream(body, CompressionMode.Decompress);
+        await using (body)
+        {
+            try
+            {
+                await body.CopyToAsync(process.StandardInput.BaseStream, ct);
+            }
+            finally
+            {
+                process.StandardInput.Close();
+            }
+        }
+    }
+
+    /// <summary>The Git-Protocol header, passed to git only when it is plainly a protocol statement.</summary>
+    private static string? GitProtocol(HttpContext context)
+    {
+        var value = context.Request.Headers["Git-Protocol"].ToString();
+        if (value.Length is 0 or > 256)
+            return null;
+        return value.All(c => char.IsAsciiLetterOrDigit(c) || c is '=' or ':' or '.' or '-' or '_') ? value : null;
+    }
+
+    private static void SetNoCache(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-cache, max-age=0, must-revalidate";
+        response.Headers.Pragma = "no-cache";
+        response.Headers.Expires = "Fri, 01 Jan 1980 00:00:00 GMT";
+    }
+}

@@ -1,0 +1,10 @@
+namespace Latchkey.Git;
+
+public static class GitSetup
+{
+    public static WebApplicationBuilder AddGitHttp(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<GitAccess>();
+        return builder;
+    }
+}

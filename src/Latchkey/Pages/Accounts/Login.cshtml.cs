@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+using Latchkey.Accounts;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages.Accounts;
+
+public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn) : LatchkeyPageModel
+{
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public sealed class InputModel
+    {
+        [Display(Name = "Username or email address")]
+        public string? Login { get; set; }
+
+        [Display(Name = "Password")]
+        public string? Password { get; set; }
+    }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        const string Incorrect = "Incorrect username or password.";
+        var login = Input.Login?.Trim();
+        if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(Input.Password) || Input.Password.Length > PasswordRules.MaxLength)
+            return FormErrors(Incorrect);
+
+        var user = login.Contains('@', StringComparison.Ordinal)
+            ? await users.FindByEmailAsync(login)
+            : await users.FindByNameAsync(login);
+        if (user is null)
+            return FormErrors(Incorrect);
+
+        var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
+        if (result.IsLockedOut)
+            return FormErrors("Too many failed sign-in attempts. Try again later.");
+        if (!result.Succeeded)
+            return FormErrors(Incorrect);
+        return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages;
+
+[IgnoreAntiforgeryToken]
+public sealed class ErrorModel : LatchkeyPageModel
+{
+    public int Code { get; private set; }
+    public string Title { get; private set; } = "";
+    public string Detail { get; private set; } = "";
+
+    public void OnGet(int? code) => Describe(code);
+
+    public void OnPost(int? code) => Describe(code);
+
+    private void Describe(int? code)
+    {
+        Code = code ?? (Response.StatusCode >= 400 ? Response.StatusCode : 500);
+        Response.StatusCode = Code;
+        (Title, Detail) = Code switch
+        {
+            400 => ("Bad request", "The request could not be understood."),
+            401 => ("Sign in required", "Sign in to see this page."),
+            403 => ("Forbidden", "You don't have permission to do that."),
+            404 => ("Page not found", "This is not the web page you are looking for."),
+            405 => ("Method not allowed", "This page does not accept that kind of request."),
+            413 => ("Too large", "The request is larger than this server accepts."),
+            415 => ("Unsupported media type", "The request body is not in a format this page accepts."),
+            >= 500 => ("Something went wrong", "The server could not finish this request. It has been logged."),
+            _ => ("Error", "The request could not be completed."),
+        };
+    }
+}

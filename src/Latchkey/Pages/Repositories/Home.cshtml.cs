@@ -1,0 +1,27 @@
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages.Repositories;
+
+public sealed class RepoHomeModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryBrowser browser)
+    : RepositoryPageModel(callers, repositories)
+{
+    public string? Branch { get; private set; }
+    public FileListing Listing { get; private set; } = null!;
+    public HtmlString? ReadmeHtml { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string owner, string repo)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Read) is { } refused)
+            return refused;
+        var ct = HttpContext.RequestAborted;
+        Branch = await store.DefaultBranchAsync(Repo, ct);
+        if (Branch is null)
+            return Page();
+        Listing = await browser.ListAsync(Repo, OwnerName, Branch, "", ct);
+        ReadmeHtml = await browser.RenderReadmeAsync(Repo, Branch, "", Listing.Entries, ct);
+        return Page();
+    }
+}

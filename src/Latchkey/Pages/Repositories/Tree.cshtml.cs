@@ -1,0 +1,29 @@
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages.Repositories;
+
+public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryBrowser browser)
+    : RepositoryPageModel(callers, repositories)
+{
+    public FileListing Listing { get; private set; } = null!;
+    public HtmlString? ReadmeHtml { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Read) is { } refused)
+            return refused;
+        var ct = HttpContext.RequestAborted;
+        path = (path ?? "").Trim('/');
+        var type = await store.ObjectTypeAsync(Repo, @ref, path, ct);
+        if (type == "blob")
+            return Redirect($"/{OwnerName}/{Repo.Name}/blob/{@ref}/{path}");
+        if (type != "tree")
+            return NotFound();
+        Listing = await browser.ListAsync(Repo, OwnerName, @ref, path, ct);
+        ReadmeHtml = await browser.RenderReadmeAsync(Repo, @ref, path, Listing.Entries, ct);
+        return Page();
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Latchkey.Accounts;
+using Latchkey.Tokens;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages.Settings.Tokens;
+
+[Authorize]
+public sealed class TokensIndexModel(UserManager<User> users, TokenService tokens, TimeProvider clock) : LatchkeyPageModel
+{
+    /// <summary>Set by the new-token form for exactly one following page view (TempData is read once).</summary>
+    public const string NewTokenKey = "NewToken";
+    public const string NewTokenIdKey = "NewTokenId";
+
+    public IReadOnlyList<PersonalAccessToken> Tokens { get; private set; } = [];
+    public (long Id, string Plaintext)? NewToken { get; private set; }
+    public DateTime Now { get; private set; }
+
+    [TempData]
+    public string? Flash { get; set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        // A page that can show a secret must never be cached.
+        Response.Headers.CacheControl = "no-store";
+        Now = clock.GetUtcNow().UtcDateTime;
+        Tokens = await tokens.ListAsync(user.Id, TokenKind.Classic, HttpContext.RequestAborted);
+        if (TempData[NewTokenKey] is string plaintext
+            && long.TryParse(TempData[NewTokenIdKey] as string, CultureInfo.InvariantCulture, out var id))
+            NewToken = (id, plaintext);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(long id)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        if (!await tokens.DeleteAsync(user.Id, id, HttpContext.RequestAborted))
+            return NotFound();
+        Flash = "Deleted personal access token.";
+        return RedirectToPage();
+    }
+
+    public string DescribeExpiry(PersonalAccessToken token) => token.ExpiresAt switch
+    {
+        null => "No expiration",
+        { } at when token.IsExpired(Now) => "Expired on " + FormatDate(at),
+        { } at => "Expires on " + FormatDate(at),
+    };
+
+    public string DescribeLastUsed(PersonalAccessToken token)
+    {
+        if (token.LastUsedAt is not { } used)
+            return "Never used";
+        var ago = Now - used;
+        return ago < TimeSpan.FromDays(7) ? "Last used within the last week" : "Last used on " + FormatDate(used);
+    }
+
+    public static string FormatDate(DateTime utc) => utc.ToString("ddd, MMM d yyyy", CultureInfo.InvariantCulture);
+}

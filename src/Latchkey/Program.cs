@@ -1,0 +1,53 @@
+using Latchkey.Accounts;
+using Latchkey.Data;
+using Latchkey.Git;
+using Latchkey.Hosting;
+using Latchkey.Repositories;
+using Latchkey.Tokens;
+
+namespace Latchkey;
+
+public partial class Program
+{
+    public static async Task Main(string[] args) => await BuildApp(args).RunAsync();
+
+    /// <summary>Builds the whole server; tests pass <paramref name="customize"/> to swap the clock or settings.</summary>
+    public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? customize = null)
+    {
+        // Content (wwwroot, appsettings) sits beside the binary, so the server runs from any directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        // Where everything lives: the data directory (--data-dir), the clock
+        builder.AddHosting();
+        // The database: EF Core on SQLite by default
+        builder.AddData();
+        // Accounts: Identity, sign-in cookie, profile pictures
+        builder.AddAccounts();
+        // Personal access tokens: format, digest, verification
+        builder.AddTokens();
+        // Repositories on disk and their records
+        builder.AddRepositories();
+        // Git smart HTTP
+        builder.AddGitHttp();
+        // The web UI
+        builder.Services.AddRazorPages();
+        builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
+
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MigrateDatabase();
+
+        app.UseLatchkeyErrors();
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapAvatars();
+        app.MapGitHttp();
+        app.MapRazorPages();
+        return app;
+    }
+}

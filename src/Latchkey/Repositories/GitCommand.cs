@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Latchkey.Repositories;
+
+public sealed record GitResult(int ExitCode, byte[] Output, string Error)
+{
+    public bool Succeeded => ExitCode == 0;
+    public string Text => Encoding.UTF8.GetString(Output);
+}
+
+/// <summary>Runs short git plumbing commands (not the transport, which streams) and captures output.</summary>
+public static class GitCommand
+{
+    public static ProcessStartInfo StartInfo(string workingDirectory, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        // The server's git must never prompt or pick up a person's configuration.
+        info.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        return info;
+    }
+
+    public static async Task<GitResult> RunAsync(
+        string workingDirectory,
+        IEnumerable<string> args,
+        CancellationToken ct,
+        byte[]? input = null,
+        IDictionary<string, string>? environment = null,
+        long maxOutputBytes = 64L * 1024 * 1024)
+    {
+        var info = StartInfo(workingDirectory, args);
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+                info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
+        try
+        {
+            var stdout = ReadLimitedAsync(process.StandardOutput.BaseStream, maxOutputBytes, ct);
+            var stderr = process.StandardError.ReadToEndAsync(ct);
+            if (input is not null)
+                await process.StandardInput.BaseStream.WriteAsync(input, ct);
+            process.StandardInput.Close();
+            var output = await stdout;
+            var error = await stderr;
+            await process.WaitForExitAsync(ct);
+            return new GitResult(process.ExitCode, output, error);
+        }
+        catch
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(Stream stream, long max, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > max)
+                throw new InvalidOperationException("git output exceeded the allowed size.");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

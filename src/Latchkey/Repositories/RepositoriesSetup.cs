@@ -1,0 +1,15 @@
+using Latchkey.Hosting;
+
+namespace Latchkey.Repositories;
+
+public static class RepositoriesSetup
+{
+    public static WebApplicationBuilder AddRepositories(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(services =>
+            new RepositoryStore(services.GetRequiredService<DataDirectory>().Repositories, services.GetRequiredService<TimeProvider>()));
+        builder.Services.AddScoped<RepositoryService>();
+        builder.Services.AddSingleton<RepositoryBrowser>();
+        return builder;
+    }
+}

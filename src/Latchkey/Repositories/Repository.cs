@@ -1,0 +1,20 @@
+using Latchkey.Accounts;
+
+namespace Latchkey.Repositories;
+
+public sealed class Repository
+{
+    public long Id { get; set; }
+    public long OwnerId { get; set; }
+    public User? Owner { get; set; }
+    public required string Name { get; set; }
+
+    /// <summary>Upper-cased name for the case-insensitive unique index (GitHub treats names that way).</summary>
+    public required string NormalizedName { get; set; }
+    public string? Description { get; set; }
+    public bool IsPrivate { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? PushedAt { get; set; }
+
+    public static string Normalize(string name) => name.ToUpperInvariant();
+}

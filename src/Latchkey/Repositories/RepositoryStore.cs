@@ -1,0 +1,163 @@
+using System.Text;
+
+namespace Latchkey.Repositories;
+
+public sealed record TreeEntry(string Name, string Type, string Mode, long? Size)
+{
+    public bool IsDirectory => Type == "tree";
+}
+
+public sealed record CommitSummary(string Sha, string Subject, string AuthorName, DateTimeOffset When);
+
+/// <summary>
+/// Bare repositories on disk, addressed by ids (never by names, so no name reaches the filesystem),
+/// and the read-only git plumbing that browsing needs.
+/// </summary>
+public sealed class RepositoryStore(string root, TimeProvider clock)
+{
+    public const string InitialBranch = "main";
+
+    public string Root { get; } = root;
+
+    public string PathOf(Repository repo) =>
+        Path.Combine(Root, repo.OwnerId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            repo.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".git");
+
+    public async Task InitAsync(Repository repo, string? readme, string authorName, string authorEmail, CancellationToken ct)
+    {
+        var path = PathOf(repo);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await Run(Root, ["init", "--bare", "--quiet", "--initial-branch=" + InitialBranch, path], ct);
+        if (readme is null)
+            return;
+
+        var blob = (await Run(path, ["hash-object", "-w", "--stdin"], ct, Encoding.UTF8.GetBytes(readme))).Trim();
+        var tree = (await Run(path, ["mktree"], ct, Encoding.UTF8.GetBytes($"100644 blob {blob}\tREADME.md\n"))).Trim();
+        var when = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture) + " +0000";
+        var identity = new Dictionary<string, string>
+        {
+            ["GIT_AUTHOR_NAME"] = authorName,
+            ["GIT_AUTHOR_EMAIL"] = authorEmail,
+            ["GIT_AUTHOR_DATE"] = when,
+            ["GIT_COMMITTER_NAME"] = authorName,
+            ["GIT_COMMITTER_EMAIL"] = authorEmail,
+            ["GIT_COMMITTER_DATE"] = when,
+        };
+        var commit = (await Run(path, ["commit-tree", tree, "-m", "Initial commit"], ct, env: identity)).Trim();
+        await Run(path, ["update-ref", "refs/heads/" + InitialBranch, commit], ct);
+    }
+
+    public void Delete(Repository repo)
+    {
+        var path = PathOf(repo);
+        if (Directory.Exists(path))
+            Directory.Delete(path, recursive: true);
+    }
+
+    /// <summary>The branch HEAD names, when it exists; otherwise null (an empty repository).</summary>
+    public async Task<string?> DefaultBranchAsync(Repository repo, CancellationToken ct)
+    {
+        var path = PathOf(repo);
+        var head = await GitCommand.RunAsync(path, ["symbolic-ref", "--short", "HEAD"], ct);
+        if (!head.Succeeded)
+            return null;
+        var branch = head.Text.Trim();
+        return await RefExistsAsync(path, "refs/heads/" + branch, ct) ? branch : null;
+    }
+
+    /// <summary>
+    /// After a push into a repository whose HEAD names a missing branch (say the first push was
+    /// "master"), point HEAD at a branch that exists, as GitHub does with the first pushed branch.
+    /// </summary>
+    public async Task RepairHeadAsync(Repository repo, CancellationToken ct)
+    {
+        if (await DefaultBranchAsync(repo, ct) is not null)
+            return;
+        var path = PathOf(repo);
+        var refs = await GitCommand.RunAsync(path, ["for-each-ref", "--format=%(refname)", "refs/heads/"], ct);
+        var names = refs.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var pick = names.FirstOrDefault(n => n == "refs/heads/" + InitialBranch) ?? names.FirstOrDefault();
+        if (pick is not null)
+            await Run(path, ["symbolic-ref", "HEAD", pick], ct);
+    }
+
+    public async Task<CommitSummary?> LastCommitAsync(Repository repo, string gitRef, string path, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef))
+            return null;
+        List<string> args = ["log", "-1", "--format=%H%x00%s%x00%an%x00%aI", gitRef, "--"];
+        if (path.Length > 0)
+            args.Add(path);
+        var result = await GitCommand.RunAsync(PathOf(repo), args, ct);
+        var parts = result.Text.TrimEnd('\n').Split('\0');
+        if (!result.Succeeded || parts.Length != 4)
+            return null;
+        return new CommitSummary(parts[0], parts[1], parts[2], DateTimeOffset.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>"tree", "blob", or null when the path does not exist at the ref.</summary>
+    public async Task<string?> ObjectTypeAsync(Repository repo, string gitRef, string path, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef) || !IsSafePath(path))
+            return null;
+        var result = await GitCommand.RunAsync(PathOf(repo), ["cat-file", "-t", $"{gitRef}:{path}"], ct);
+        return result.Succeeded ? result.Text.Trim() : null;
+    }
+
+    public async Task<IReadOnlyList<TreeEntry>> ListTreeAsync(Repository repo, string gitRef, string path, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef) || !IsSafePath(path))
+            return [];
+        var result = await GitCommand.RunAsync(PathOf(repo), ["ls-tree", "-z", "--long", $"{gitRef}:{path}"], ct);
+        if (!result.Succeeded)
+            return [];
+        var entries = new List<TreeEntry>();
+        foreach (var record in result.Text.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "<mode> <type> <object> <size>\t<name>"
+            var tab = record.IndexOf('\t', StringComparison.Ordinal);
+            if (tab < 0)
+                continue;
+            var fields = record[..tab].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long? size = fields.Length > 3 && long.TryParse(fields[3], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : null;
+            entries.Add(new TreeEntry(record[(tab + 1)..], fields[1], fields[0], size));
+        }
+        return entries
+            .OrderBy(e => e.IsDirectory ? 0 : 1)
+            .ThenBy(e => e.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
+
+    public async Task<byte[]?> ReadBlobAsync(Repository repo, string gitRef, string path, long maxBytes, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef) || !IsSafePath(path))
+            return null;
+        var size = await GitCommand.RunAsync(PathOf(repo), ["cat-file", "-s", $"{gitRef}:{path}"], ct);
+        if (!size.Succeeded || !long.TryParse(size.Text.Trim(), System.Globalization.CultureInfo.InvariantCulture, out var bytes) || bytes > maxBytes)
+            return null;
+        var result = await GitCommand.RunAsync(PathOf(repo), ["cat-file", "blob", $"{gitRef}:{path}"], ct, maxOutputBytes: maxBytes);
+        return result.Succeeded ? result.Output : null;
+    }
+
+    /// <summary>Refs come from URLs: nothing that git could read as an option or a revision expression.</summary>
+    public static bool IsSafeRef(string gitRef) =>
+        gitRef.Length is > 0 and <= 255
+        && !gitRef.StartsWith('-')
+        && !gitRef.Contains("..", StringComparison.Ordinal)
+        && gitRef.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/');
+
+    public static bool IsSafePath(string path) =>
+        path.Length <= 4096 && !path.Contains('\0', StringComparison.Ordinal) && !path.StartsWith('/')
+        && path.Split('/').All(part => part is not (".." or "."));
+
+    private static async Task<string> Run(string directory, string[] args, CancellationToken ct, byte[]? input = null, IDictionary<string, string>? env = null)
+    {
+        var result = await GitCommand.RunAsync(directory, args, ct, input, env);
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"git {args[0]} failed: {result.Error.Trim()}");
+        return result.Text;
+    }
+
+    private static async Task<bool> RefExistsAsync(string path, string fullRef, CancellationToken ct) =>
+        (await GitCommand.RunAsync(path, ["rev-parse", "--verify", "--quiet", fullRef + "^{commit}"], ct)).Succeeded;
+}

@@ -1,0 +1,63 @@
+namespace Latchkey.Tokens;
+
+/// <summary>Input rules for the token form: what a note and an expiration may be.</summary>
+public static class TokenRules
+{
+    public const int MaxNoteLength = 100;
+
+    /// <summary>The Expiration choices, as GitHub offers them, with their form values.</summary>
+    public static IReadOnlyList<(string Value, string Label)> ExpirationChoices { get; } =
+    [
+        ("7", "7 days"),
+        ("30", "30 days"),
+        ("60", "60 days"),
+        ("90", "90 days"),
+        ("custom", "Custom..."),
+        ("none", "No expiration"),
+    ];
+
+    public const string DefaultExpiration = "30";
+
+    /// <summary>Custom dates may be at most this far ahead.</summary>
+    public static readonly TimeSpan MaxCustomLifetime = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// Turns the form's choice into an expiry instant (UTC), or an error message.
+    /// A custom date expires at the end of that day, UTC.
+    /// </summary>
+    public static bool TryResolveExpiration(string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? error)
+    {
+        expiresAt = null;
+        error = null;
+        switch (choice)
+        {
+            case "7" or "30" or "60" or "90":
+                expiresAt = nowUtc.AddDays(int.Parse(choice, System.Globalization.CultureInfo.InvariantCulture));
+                return true;
+            case "none":
+                return true;
+            case "custom":
+                if (customDate is not { } date)
+                {
+                    error = "Choose a date for a custom expiration.";
+                    return false;
+                }
+                var end = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(1);
+                if (end <= nowUtc.AddDays(1).Date || date <= DateOnly.FromDateTime(nowUtc))
+                {
+                    error = "The custom expiration date must be in the future.";
+                    return false;
+                }
+                if (end - nowUtc > MaxCustomLifetime)
+                {
+                    error = "The custom expiration date must be within one year.";
+                    return false;
+                }
+                expiresAt = end;
+                return true;
+            default:
+                error = "Choose an expiration.";
+                return false;
+        }
+    }
+}

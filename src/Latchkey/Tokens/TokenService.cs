@@ -1,0 +1,76 @@
+using Latchkey.Accounts;
+using Latchkey.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Tokens;
+
+public enum TokenCheckResult
+{
+    Valid,
+    Malformed,
+    Unknown,
+    Expired,
+}
+
+public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
+
+/// <summary>Issues, verifies and deletes personal access tokens.</summary>
+public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock)
+{
+    /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    /// <summary>Creates a token; the returned plaintext must be shown once and then forgotten.</summary>
+    public async Task<(PersonalAccessToken Token, string Plaintext)> CreateClassicAsync(
+        long userId, string note, IEnumerable<string> scopes, DateTime? expiresAt, CancellationToken ct)
+    {
+        var plaintext = TokenFormat.Generate(TokenKind.Classic);
+        var token = new PersonalAccessToken
+        {
+            UserId = userId,
+            Kind = TokenKind.Classic,
+            Note = note,
+            Digest = digest.Compute(plaintext),
+            LastEight = plaintext[^8..],
+            Scopes = Tokens.Scopes.Join(Tokens.Scopes.Normalise(scopes)),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            ExpiresAt = expiresAt,
+        };
+        db.Tokens.Add(token);
+        await db.SaveChangesAsync(ct);
+        return (token, plaintext);
+    }
+
+    public async Task<TokenCheck> VerifyAsync(string presented, string? ip, CancellationToken ct)
+    {
+        if (!TokenFormat.TryParse(presented, out _))
+            return new TokenCheck(TokenCheckResult.Malformed);
+
+        // The lookup key is an HMAC of the presented token, so the index comparison leaks nothing usable.
+        var key = digest.Compute(presented);
+        var token = await db.Tokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.Digest == key, ct);
+        if (token?.User is null)
+            return new TokenCheck(TokenCheckResult.Unknown);
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (token.IsExpired(now))
+            return new TokenCheck(TokenCheckResult.Expired, token, token.User);
+
+        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != ip)
+        {
+            await db.Tokens.Where(t => t.Id == token.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now).SetProperty(t => t.LastUsedIp, ip), ct);
+        }
+        return new TokenCheck(TokenCheckResult.Valid, token, token.User);
+    }
+
+    public Task<List<PersonalAccessToken>> ListAsync(long userId, TokenKind kind, CancellationToken ct) =>
+        db.Tokens.AsNoTracking()
+            .Where(t => t.UserId == userId && t.Kind == kind)
+            .OrderByDescending(t => t.Id)
+            .ToListAsync(ct);
+
+    /// <summary>Deletes the user's own token; false when there is no such token of theirs.</summary>
+    public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct) =>
+        await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) > 0;
+}
