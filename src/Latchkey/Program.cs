@@ -15,7 +15,13 @@ public partial class Program
     public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
         // Content (wwwroot, appsettings) sits beside the binary, so the server runs from any directory.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+            // Tests host the server from their own assembly; pages and settings belong to this one.
+            ApplicationName = typeof(Program).Assembly.GetName().Name,
+        });
 
         // Where everything lives: the data directory (--data-dir), the clock
         builder.AddHosting();

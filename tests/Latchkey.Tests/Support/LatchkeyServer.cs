@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Latchkey.Tests.Support;
+
+/// <summary>
+/// The real server on a loopback port with its own temporary data directory and a fake clock.
+/// It records every 5xx response and every log line, so tests can assert none leaked.
+/// </summary>
+public sealed class LatchkeyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private readonly ConcurrentQueue<string> _errors;
+    private readonly ConcurrentQueue<string> _logs;
+
+    private LatchkeyServer(WebApplication app, string dataDirectory, FakeTimeProvider clock, Uri baseAddress, ConcurrentQueue<string> errors, ConcurrentQueue<string> logs)
+    {
+        _app = app;
+        DataDirectory = dataDirectory;
+        Clock = clock;
+        BaseAddress = baseAddress;
+        _errors = errors;
+        _logs = logs;
+    }
+
+    public string DataDirectory { get; }
+    public FakeTimeProvider Clock { get; }
+    public Uri BaseAddress { get; }
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<LatchkeyServer> StartAsync()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("latchkey-test-").FullName;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var errors = new ConcurrentQueue<string>();
+        var logs = new ConcurrentQueue<string>();
+        var app = Program.BuildApp(["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory], builder =>
+        {
+            builder.Services.AddSingleton<TimeProvider>(clock);
+            builder.Logging.ClearProviders();
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
+            builder.Services.AddSingleton<IStartupFilter>(new ServerErrorRecorder(errors));
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LatchkeyServer(app, dataDirectory, clock, new Uri(address + "/"), errors, logs);
+    }
+
+    /// <summary>Every response with a 5xx status so far (method, path, status).</summary>
+    public IReadOnlyList<string> FiveHundreds => _errors.ToList();
+
+    /// <summary>Everything the server logged so far.</summary>
+    public string AllLogs => string.Join('\n', _logs);
+
+    public string Url(string path) => new Uri(BaseAddress, path.TrimStart('/')).ToString();
+
+    public WebSession NewBrowserSession() => new(this);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A git process may still be closing; the temp folder is the OS's to clean then.
+        }
+    }
+
+    private sealed class ServerErrorRecorder(ConcurrentQueue<string> errors) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (HttpContext context, RequestDelegate nextMiddleware) =>
+            {
+                try
+                {
+                    await nextMiddleware(context);
+                }
+                catch (Exception e)
+                {
+                    errors.Enqueue($"{context.Request.Method} {context.Request.Path}: unhandled {e.GetType().Name}");
+                    throw;
+                }
+                if (context.Response.StatusCode >= 500)
+                    errors.Enqueue($"{context.Request.Method} {context.Request.Path}: {context.Response.StatusCode}");
+            });
+            next(app);
+        };
+    }
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, lines);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CapturingLogger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+    }
+}

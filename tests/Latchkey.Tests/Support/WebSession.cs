@@ -1,0 +1,102 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Latchkey.Tests.Support;
+
+/// <summary>
+/// A browser-like client: keeps cookies, does not follow redirects, and posts forms with the
+/// antiforgery token read from the page, as a browser would.
+/// </summary>
+public sealed partial class WebSession : IDisposable
+{
+    private readonly LatchkeyServer _server;
+    private readonly HttpClient _client;
+
+    public WebSession(LatchkeyServer server)
+    {
+        _server = server;
+        Cookies = new CookieContainer();
+        _client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false })
+        {
+            BaseAddress = server.BaseAddress,
+        };
+    }
+
+    public CookieContainer Cookies { get; }
+    public HttpClient Http => _client;
+
+    public async Task<(HttpStatusCode Status, string Body)> GetAsync(string path)
+    {
+        using var response = await _client.GetAsync(path.TrimStart('/'));
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Loads the form page, then posts the fields with its antiforgery token.</summary>
+    public async Task<HttpResponseMessage> PostFormAsync(string formPage, IEnumerable<KeyValuePair<string, string>> fields, string? action = null)
+    {
+        var (status, page) = await GetAsync(formPage);
+        Assert.True(status == HttpStatusCode.OK, $"GET {formPage} answered {status}:\n{page}");
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, $"No antiforgery token on {formPage}");
+        var all = fields.Append(new("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)));
+        return await _client.PostAsync((action ?? formPage).TrimStart('/'), new FormUrlEncodedContent(all));
+    }
+
+    public async Task SignUpAsync(string username, string password, string? email = null)
+    {
+        using var response = await PostFormAsync("/signup",
+        [
+            new("Input.Username", username),
+            new("Input.Email", email ?? $"{username}@example.test"),
+            new("Input.Password", password),
+        ]);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Sign-up of {username} answered {response.StatusCode}:\n{await response.Content.ReadAsStringAsync()}");
+    }
+
+    public async Task SignInAsync(string login, string password)
+    {
+        using var response = await PostFormAsync("/login", [new("Input.Login", login), new("Input.Password", password)]);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Sign-in of {login} answered {response.StatusCode}:\n{await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Generates a classic token through the real form and reads it off the page that shows it once.</summary>
+    public async Task<string> CreateTokenAsync(string note, IEnumerable<string> scopes, string expiration = "30", string? customDate = null)
+    {
+        var fields = new List<KeyValuePair<string, string>> { new("Input.Note", note), new("Input.Expiration", expiration) };
+        if (customDate is not null)
+            fields.Add(new("Input.CustomDate", customDate));
+        fields.AddRange(scopes.Select(s => new KeyValuePair<string, string>("Input.Scopes", s)));
+        using var response = await PostFormAsync("/settings/tokens/new", fields);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Token creation answered {response.StatusCode}:\n{await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("/settings/tokens", response.Headers.Location?.OriginalString);
+
+        var (status, page) = await GetAsync("/settings/tokens");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var shown = NewTokenBox().Match(page);
+        Assert.True(shown.Success, "The new token is not shown on /settings/tokens:\n" + page);
+        return shown.Groups[1].Value;
+    }
+
+    public async Task CreateRepositoryAsync(string name, bool isPrivate = false, bool addReadme = false, string? description = null)
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("Input.Name", name),
+            new("Input.Visibility", isPrivate ? "private" : "public"),
+        };
+        if (description is not null)
+            fields.Add(new("Input.Description", description));
+        if (addReadme)
+            fields.Add(new("Input.AddReadme", "true"));
+        using var response = await PostFormAsync("/new", fields);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Creating {name} answered {response.StatusCode}:\n{await response.Content.ReadAsStringAsync()}");
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("<code id=\"new-token\"[^>]*>([^<]+)</code>")]
+    public static partial Regex NewTokenBox();
+}
