@@ -23,7 +23,7 @@ public static class TokenRules
 
     /// <summary>
     /// Turns the form's choice into an expiry instant (UTC), or an error message.
-    /// A custom date expires at the end of that day, UTC.
+    /// A custom date expires at the last second of that day, UTC.
     /// </summary>
     public static bool TryResolveExpiration(string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? error)
     {
@@ -42,12 +42,13 @@ public static class TokenRules
                     error = "Choose a date for a custom expiration.";
                     return false;
                 }
-                var end = date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc).AddDays(1);
-                if (end <= nowUtc.AddDays(1).Date || date <= DateOnly.FromDateTime(nowUtc))
+                if (date <= DateOnly.FromDateTime(nowUtc))
                 {
                     error = "The custom expiration date must be in the future.";
                     return false;
                 }
+                // The token works through the whole of the chosen day (UTC), as the list says.
+                var end = date.ToDateTime(new TimeOnly(23, 59, 59), DateTimeKind.Utc);
                 if (end - nowUtc > MaxCustomLifetime)
                 {
                     error = "The custom expiration date must be within one year.";
