@@ -165,4 +165,27 @@ public sealed class GitScopeMatrixTests(GitScopeMatrixTests.World world) : IClas
         var body = await response.Content.ReadAsStringAsync();
         Assert.StartsWith("000eversion 2\n", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_gzip_compressed_upload_pack_request_is_served()
+    {
+        var remote = await world.Git.RunAsync(null, "alice", world.Tokens["alice:repo"], "ls-remote", Server.Url("/alice/pub.git"), "refs/heads/main");
+        Assert.True(remote.Succeeded, remote.ToString());
+        var sha = remote.Output[..40];
+
+        var request = System.Text.Encoding.ASCII.GetBytes($"0032want {sha}\n00000009done\n");
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            gzip.Write(request);
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new("application/x-git-upload-pack-request");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var response = await http.PostAsync("alice/pub.git/git-upload-pack", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-git-upload-pack-result", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.StartsWith("0008NAK\n", System.Text.Encoding.ASCII.GetString(body, 0, 8), StringComparison.Ordinal);
+        Assert.Contains("PACK", System.Text.Encoding.ASCII.GetString(body), StringComparison.Ordinal);
+    }
 }
