@@ -7,7 +7,7 @@ public static partial class UsernameRules
 {
     public const int MaxLength = 39;
 
-    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)

@@ -8,7 +8,7 @@ public static partial class RepositoryNames
     public const int MaxLength = 100;
     public const int MaxDescriptionLength = 350;
 
-    [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9._-]+\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Allowed();
 
     /// <summary>Null when the name is acceptable, otherwise why not.</summary>

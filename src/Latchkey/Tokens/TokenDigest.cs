@@ -31,17 +31,23 @@ public sealed class TokenDigest
         if (!File.Exists(path))
         {
             var fresh = RandomNumberGenerator.GetBytes(32);
+            // Write to a private temporary file, then move it into place: no moment where the key
+            // is readable by others or where the file exists half-written.
+            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temporary, options))
+                stream.Write(fresh);
             try
             {
-                using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                stream.Write(fresh);
+                File.Move(temporary, path, overwrite: false);
             }
             catch (IOException) when (File.Exists(path))
             {
-                // Another process created it first; use theirs.
+                // Another process put its key in place first; use theirs.
+                File.Delete(temporary);
             }
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
         return new TokenDigest(File.ReadAllBytes(path));
     }

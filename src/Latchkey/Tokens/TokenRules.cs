@@ -18,8 +18,8 @@ public static class TokenRules
 
     public const string DefaultExpiration = "30";
 
-    /// <summary>Custom dates may be at most this far ahead.</summary>
-    public static readonly TimeSpan MaxCustomLifetime = TimeSpan.FromDays(366);
+    /// <summary>Custom dates may be at most one calendar year ahead.</summary>
+    public static DateOnly LatestCustomDate(DateTime nowUtc) => DateOnly.FromDateTime(nowUtc).AddYears(1);
 
     /// <summary>
     /// Turns the form's choice into an expiry instant (UTC), or an error message.
@@ -49,7 +49,7 @@ public static class TokenRules
                 }
                 // The token works through the whole of the chosen day (UTC), as the list says.
                 var end = date.ToDateTime(new TimeOnly(23, 59, 59), DateTimeKind.Utc);
-                if (end - nowUtc > MaxCustomLifetime)
+                if (date > DateOnly.FromDateTime(nowUtc).AddYears(1))
                 {
                     error = "The custom expiration date must be within one year.";
                     return false;

@@ -93,6 +93,6 @@ public sealed class NewTokenModel(UserManager<User> users, TokenService tokens, 
             _ => "",
         };
         MinCustomDate = DateOnly.FromDateTime(now).AddDays(1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        MaxCustomDate = DateOnly.FromDateTime(now + TokenRules.MaxCustomLifetime).AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        MaxCustomDate = TokenRules.LatestCustomDate(now).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
     }
 }

@@ -1,0 +1,252 @@
+using Latchkey.Accounts;
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+using Latchkey.Tokens;
+
+namespace Latchkey.Tests.Unit;
+
+/// <summary>
+/// The authorization table: rights are what the user may do ∩ what the credential allows.
+/// Alice (id 1) owns the repository; Bob (id 2) is someone else.
+/// </summary>
+public sealed class AccessPolicyTests
+{
+    private static readonly User Alice = new() { Id = 1, UserName = "alice" };
+    private static readonly User Bob = new() { Id = 2, UserName = "bob" };
+
+    private const DecisionKind Allow = DecisionKind.Allow;
+    private const DecisionKind Challenge = DecisionKind.Challenge;
+    private const DecisionKind NotFound = DecisionKind.NotFound;
+    private const DecisionKind Forbidden = DecisionKind.Forbidden;
+
+    private static Caller CallerNamed(string name) => name switch
+    {
+        "anonymous" => Caller.Anonymous,
+        "owner session" => Caller.FromSession(Alice),
+        "owner token []" => ClassicToken(Alice),
+        "owner token [repo]" => ClassicToken(Alice, Scopes.Repo),
+        "owner token [public_repo]" => ClassicToken(Alice, Scopes.PublicRepo),
+        "owner token [delete_repo]" => ClassicToken(Alice, Scopes.DeleteRepo),
+        "owner token [repo, delete_repo]" => ClassicToken(Alice, Scopes.Repo, Scopes.DeleteRepo),
+        "owner token [user]" => ClassicToken(Alice, Scopes.User),
+        "owner fine-grained token" => new Caller(Alice, CredentialKind.FineGrainedToken, []),
+        "other session" => Caller.FromSession(Bob),
+        "other token [repo]" => ClassicToken(Bob, Scopes.Repo),
+        "other token [repo, delete_repo]" => ClassicToken(Bob, Scopes.Repo, Scopes.DeleteRepo),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown caller"),
+    };
+
+    private static Caller ClassicToken(User user, params string[] scopes) => new(user, CredentialKind.ClassicToken, scopes);
+
+    private static Repository RepositoryOf(bool isPrivate) => new()
+    {
+        Id = 10,
+        OwnerId = Alice.Id,
+        Name = isPrivate ? "priv" : "pub",
+        NormalizedName = isPrivate ? "PRIV" : "PUB",
+        IsPrivate = isPrivate,
+    };
+
+    public static TheoryData<string, string, RepoAction, DecisionKind> Table => new()
+    {
+        // Public repository: anyone reads; only the owner writes or deletes, with the right scope.
+        { "pub", "anonymous", RepoAction.Read, Allow },
+        { "pub", "anonymous", RepoAction.Write, Challenge },
+        { "pub", "anonymous", RepoAction.Delete, Challenge },
+        { "pub", "owner session", RepoAction.Read, Allow },
+        { "pub", "owner session", RepoAction.Write, Allow },
+        { "pub", "owner session", RepoAction.Delete, Allow },
+        { "pub", "owner token []", RepoAction.Read, Allow },
+        { "pub", "owner token []", RepoAction.Write, Forbidden },
+        { "pub", "owner token []", RepoAction.Delete, Forbidden },
+        { "pub", "owner token [repo]", RepoAction.Read, Allow },
+        { "pub", "owner token [repo]", RepoAction.Write, Allow },
+        { "pub", "owner token [repo]", RepoAction.Delete, Forbidden },
+        { "pub", "owner token [public_repo]", RepoAction.Read, Allow },
+        { "pub", "owner token [public_repo]", RepoAction.Write, Allow },
+        { "pub", "owner token [public_repo]", RepoAction.Delete, Forbidden },
+        { "pub", "owner token [delete_repo]", RepoAction.Read, Allow },
+        { "pub", "owner token [delete_repo]", RepoAction.Write, Forbidden },
+        { "pub", "owner token [delete_repo]", RepoAction.Delete, Allow },
+        { "pub", "owner token [repo, delete_repo]", RepoAction.Delete, Allow },
+        { "pub", "owner token [user]", RepoAction.Read, Allow },
+        { "pub", "owner token [user]", RepoAction.Write, Forbidden },
+        { "pub", "owner fine-grained token", RepoAction.Read, Allow },
+        { "pub", "owner fine-grained token", RepoAction.Write, Forbidden },
+        { "pub", "other session", RepoAction.Read, Allow },
+        { "pub", "other session", RepoAction.Write, Forbidden },
+        { "pub", "other session", RepoAction.Delete, Forbidden },
+        { "pub", "other token [repo]", RepoAction.Read, Allow },
+        { "pub", "other token [repo]", RepoAction.Write, Forbidden },
+        { "pub", "other token [repo]", RepoAction.Delete, Forbidden },
+        { "pub", "other token [repo, delete_repo]", RepoAction.Delete, Forbidden },
+
+        // Private repository: invisible (404) to those who may not read it, 401 for anonymous.
+        { "priv", "anonymous", RepoAction.Read, Challenge },
+        { "priv", "anonymous", RepoAction.Write, Challenge },
+        { "priv", "anonymous", RepoAction.Delete, Challenge },
+        { "priv", "owner session", RepoAction.Read, Allow },
+        { "priv", "owner session", RepoAction.Write, Allow },
+        { "priv", "owner session", RepoAction.Delete, Allow },
+        { "priv", "owner token []", RepoAction.Read, NotFound },
+        { "priv", "owner token []", RepoAction.Write, NotFound },
+        { "priv", "owner token []", RepoAction.Delete, NotFound },
+        { "priv", "owner token [repo]", RepoAction.Read, Allow },
+        { "priv", "owner token [repo]", RepoAction.Write, Allow },
+        { "priv", "owner token [repo]", RepoAction.Delete, Forbidden },
+        { "priv", "owner token [public_repo]", RepoAction.Read, NotFound },
+        { "priv", "owner token [public_repo]", RepoAction.Write, NotFound },
+        { "priv", "owner token [public_repo]", RepoAction.Delete, NotFound },
+        { "priv", "owner token [delete_repo]", RepoAction.Read, NotFound },
+        { "priv", "owner token [delete_repo]", RepoAction.Write, NotFound },
+        { "priv", "owner token [delete_repo]", RepoAction.Delete, NotFound },
+        { "priv", "owner token [repo, delete_repo]", RepoAction.Delete, Allow },
+        { "priv", "owner token [user]", RepoAction.Read, NotFound },
+        { "priv", "owner fine-grained token", RepoAction.Read, NotFound },
+        { "priv", "other session", RepoAction.Read, NotFound },
+        { "priv", "other session", RepoAction.Write, NotFound },
+        { "priv", "other session", RepoAction.Delete, NotFound },
+        { "priv", "other token [repo]", RepoAction.Read, NotFound },
+        { "priv", "other token [repo]", RepoAction.Write, NotFound },
+        { "priv", "other token [repo]", RepoAction.Delete, NotFound },
+        { "priv", "other token [repo, delete_repo]", RepoAction.Delete, NotFound },
+    };
+
+    [Theory]
+    [MemberData(nameof(Table))]
+    public void Decide_follows_the_table(string repo, string caller, RepoAction action, DecisionKind expected)
+    {
+        var decision = AccessPolicy.Decide(CallerNamed(caller), action, RepositoryOf(repo == "priv"));
+
+        Assert.Equal(expected, decision.Kind);
+        Assert.Equal(expected == Allow, decision.IsAllowed);
+    }
+
+    [Theory]
+    [InlineData(false, "owner session")]
+    [InlineData(false, "owner token [repo]")]
+    [InlineData(false, "owner token [public_repo]")]
+    [InlineData(true, "owner session")]
+    [InlineData(true, "owner token [repo]")]
+    public void Admin_is_allowed_whenever_write_is(bool isPrivate, string caller)
+    {
+        Assert.Equal(DecisionKind.Allow, AccessPolicy.Decide(CallerNamed(caller), RepoAction.Admin, RepositoryOf(isPrivate)).Kind);
+    }
+
+    [Theory]
+    [InlineData(false, "owner token []", DecisionKind.Forbidden)]
+    [InlineData(false, "owner token [delete_repo]", DecisionKind.Forbidden)]
+    [InlineData(false, "other token [repo]", DecisionKind.Forbidden)]
+    [InlineData(false, "anonymous", DecisionKind.Challenge)]
+    [InlineData(true, "owner token [public_repo]", DecisionKind.NotFound)]
+    [InlineData(true, "other token [repo]", DecisionKind.NotFound)]
+    public void Admin_is_refused_whenever_write_is(bool isPrivate, string caller, DecisionKind expected)
+    {
+        Assert.Equal(expected, AccessPolicy.Decide(CallerNamed(caller), RepoAction.Admin, RepositoryOf(isPrivate)).Kind);
+    }
+
+    [Theory]
+    [InlineData(false, "owner token []", RepoAction.Write, "public_repo")]
+    [InlineData(false, "owner token [delete_repo]", RepoAction.Write, "public_repo")]
+    [InlineData(false, "owner token [repo]", RepoAction.Delete, "delete_repo")]
+    [InlineData(false, "owner token [public_repo]", RepoAction.Delete, "delete_repo")]
+    [InlineData(true, "owner token [repo]", RepoAction.Delete, "delete_repo")]
+    public void A_forbidden_owner_is_told_which_scope_is_missing(bool isPrivate, string caller, RepoAction action, string missing)
+    {
+        var decision = AccessPolicy.Decide(CallerNamed(caller), action, RepositoryOf(isPrivate));
+
+        Assert.Equal(DecisionKind.Forbidden, decision.Kind);
+        Assert.Equal(missing, decision.MissingScope);
+    }
+
+    [Theory]
+    [InlineData("other token [repo]", RepoAction.Write)]
+    [InlineData("other token [repo, delete_repo]", RepoAction.Delete)]
+    [InlineData("other session", RepoAction.Write)]
+    public void Another_user_is_not_told_about_a_scope_since_no_scope_would_help(string caller, RepoAction action)
+    {
+        var decision = AccessPolicy.Decide(CallerNamed(caller), action, RepositoryOf(isPrivate: false));
+
+        Assert.Equal(DecisionKind.Forbidden, decision.Kind);
+        Assert.Null(decision.MissingScope);
+    }
+
+    [Fact]
+    public void A_caller_built_from_a_stored_classic_token_carries_its_scopes()
+    {
+        var token = new PersonalAccessToken
+        {
+            Id = 7,
+            UserId = Alice.Id,
+            Kind = TokenKind.Classic,
+            Note = "ci",
+            Digest = new byte[32],
+            LastEight = "abcdefgh",
+            Scopes = "public_repo, delete_repo",
+        };
+
+        var caller = Caller.FromToken(token, Alice);
+
+        Assert.Equal(CredentialKind.ClassicToken, caller.Credential);
+        Assert.Equal(7, caller.TokenId);
+        Assert.True(caller.IsAuthenticated);
+        Assert.Equal(DecisionKind.Allow, AccessPolicy.Decide(caller, RepoAction.Write, RepositoryOf(isPrivate: false)).Kind);
+        Assert.Equal(DecisionKind.Allow, AccessPolicy.Decide(caller, RepoAction.Delete, RepositoryOf(isPrivate: false)).Kind);
+        Assert.Equal(DecisionKind.NotFound, AccessPolicy.Decide(caller, RepoAction.Read, RepositoryOf(isPrivate: true)).Kind);
+    }
+
+    [Fact]
+    public void A_caller_built_from_a_stored_fine_grained_token_is_a_fine_grained_credential()
+    {
+        var token = new PersonalAccessToken
+        {
+            Kind = TokenKind.FineGrained,
+            Note = "fg",
+            Digest = new byte[32],
+            LastEight = "abcdefgh",
+        };
+
+        var caller = Caller.FromToken(token, Alice);
+
+        Assert.Equal(CredentialKind.FineGrainedToken, caller.Credential);
+        Assert.Equal(DecisionKind.Forbidden, AccessPolicy.Decide(caller, RepoAction.Write, RepositoryOf(isPrivate: false)).Kind);
+    }
+
+    [Fact]
+    public void Anonymous_is_not_authenticated_and_a_session_has_every_right_of_its_user()
+    {
+        Assert.False(Caller.Anonymous.IsAuthenticated);
+        Assert.Null(Caller.Anonymous.User);
+        var session = Caller.FromSession(Alice);
+        Assert.True(session.IsAuthenticated);
+        Assert.Equal(CredentialKind.Session, session.Credential);
+        Assert.Null(session.TokenId);
+    }
+
+    public static TheoryData<string, bool, DecisionKind, string?> Creates => new()
+    {
+        { "anonymous", false, Challenge, null },
+        { "anonymous", true, Challenge, null },
+        { "owner session", false, Allow, null },
+        { "owner session", true, Allow, null },
+        { "owner token [repo]", false, Allow, null },
+        { "owner token [repo]", true, Allow, null },
+        { "owner token [public_repo]", false, Allow, null },
+        { "owner token [public_repo]", true, Forbidden, "repo" },
+        { "owner token []", false, Forbidden, "public_repo" },
+        { "owner token []", true, Forbidden, "repo" },
+        { "owner token [delete_repo]", false, Forbidden, "public_repo" },
+        { "owner token [user]", true, Forbidden, "repo" },
+        { "owner fine-grained token", false, Forbidden, "public_repo" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Creates))]
+    public void DecideCreate_needs_repo_for_private_and_public_repo_for_public(string caller, bool isPrivate, DecisionKind expected, string? missing)
+    {
+        var decision = AccessPolicy.DecideCreate(CallerNamed(caller), isPrivate);
+
+        Assert.Equal(expected, decision.Kind);
+        Assert.Equal(missing, decision.MissingScope);
+    }
+}
