@@ -26,6 +26,13 @@ document.addEventListener('change', (event) => {
   }
 });
 
+// "Wed, Dec 23 2026", the same shape the server writes.
+function formatDate(date) {
+  const weekday = date.toLocaleDateString('en-US', { weekday: 'short', timeZone: 'UTC' });
+  const month = date.toLocaleDateString('en-US', { month: 'short', timeZone: 'UTC' });
+  return `${weekday}, ${month} ${date.getUTCDate()} ${date.getUTCFullYear()}`;
+}
+
 // Expiration: say the exact date, warn for "No expiration", show the date picker for "Custom...".
 function describeExpiration() {
   const select = document.getElementById('token-expiration');
@@ -43,7 +50,7 @@ function describeExpiration() {
   } else {
     const days = Number(value);
     const when = new Date(Date.now() + days * 24 * 60 * 60 * 1000);
-    note.textContent = `The token will expire on ${when.toLocaleDateString('en-US', { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' })}`;
+    note.textContent = `The token will expire on ${formatDate(when)}`;
   }
 }
 document.addEventListener('change', (event) => {
