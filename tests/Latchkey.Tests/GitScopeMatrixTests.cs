@@ -129,6 +129,16 @@ public sealed class GitScopeMatrixTests(GitScopeMatrixTests.World world) : IClas
     }
 
     [Fact]
+    public async Task An_unknown_repository_is_not_found_for_a_signed_in_caller()
+    {
+        var result = await world.Git.CloneAsync(Server.Url("/alice/does-not-exist.git"), "unknown", "alice", world.Tokens["alice:repo"]);
+        Assert.False(result.Succeeded, result.ToString());
+        Assert.Contains("remote: Repository not found.", result.Error, StringComparison.Ordinal);
+        var nobody = await world.Git.CloneAsync(Server.Url("/no-such-owner/x.git"), "unknown-owner", "alice", world.Tokens["alice:repo"]);
+        Assert.Contains("remote: Repository not found.", nobody.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Anonymous_push_to_a_public_repository_is_challenged()
     {
         using var http = new HttpClient { BaseAddress = Server.BaseAddress };
