@@ -44,8 +44,11 @@ public partial class Program
         var app = builder.Build();
         app.MigrateDatabase();
 
+        app.UseSecurityHeaders();
+        app.UseHttpsPolicy();
         app.UseLatchkeyErrors();
         app.UseStaticFiles();
+        app.UseFreshSessionAtSignIn();
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -53,6 +56,7 @@ public partial class Program
 
         app.MapAvatars();
         app.MapGitHttp();
+        app.MapRawFiles();
         app.MapRazorPages();
         return app;
     }

@@ -1,7 +1,11 @@
 using Latchkey.Data;
 using Latchkey.Hosting;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Accounts;
 
@@ -32,21 +36,39 @@ public static class AccountsSetup
             .AddEntityFrameworkStores<LatchkeyDb>()
             .AddDefaultTokenProviders();
 
+        // PasswordPolicy covers length too; Identity's own validator would only repeat its message.
+        builder.Services.RemoveAll<IPasswordValidator<User>>();
+        builder.Services.AddScoped<IPasswordValidator<User>, PasswordPolicy>();
+
         // PBKDF2-HMAC-SHA512 at the iteration count ASVS 5.0 asks for.
         builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordRules.Pbkdf2Iterations);
 
+        // Sessions live on the server; the cookie only names one.
+        builder.Services.Configure<SessionOptions>(builder.Configuration.GetSection("Sessions"));
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddScoped<Sessions>();
+        builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .Configure<SessionStore, IOptions<SessionOptions>>((options, store, sessions) =>
+            {
+                options.SessionStore = store;
+                options.ExpireTimeSpan = sessions.Value.IdleTimeout;
+            });
+
+        // Behind HTTPS, cookies are __Host- prefixed and Secure: bound to this exact origin.
+        var cookies = CookieNames.From(builder.Configuration);
+        builder.Services.AddSingleton(cookies);
         builder.Services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/login";
             options.LogoutPath = "/logout";
             options.AccessDeniedPath = "/login";
-            options.Cookie.Name = "latchkey_session";
-            options.Cookie.HttpOnly = true;
-            options.Cookie.SameSite = SameSiteMode.Lax;
+            cookies.Apply(options.Cookie, "latchkey_session", SameSiteMode.Lax);
             options.SlidingExpiration = true;
-            options.ExpireTimeSpan = TimeSpan.FromDays(14);
         });
-        builder.Services.AddAntiforgery(o => o.Cookie.Name = "latchkey_antiforgery");
+        builder.Services.AddAntiforgery(options => cookies.Apply(options.Cookie, "latchkey_csrf", SameSiteMode.Strict));
+        builder.Services.Configure<CookieTempDataProviderOptions>(options => cookies.Apply(options.Cookie, "latchkey_flash", SameSiteMode.Lax));
+        // Sessions are checked against the database on every request; the stamp check adds little.
+        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         return builder;
     }
 

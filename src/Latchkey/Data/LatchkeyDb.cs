@@ -12,6 +12,7 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
 {
     public DbSet<PersonalAccessToken> Tokens => Set<PersonalAccessToken>();
     public DbSet<Repository> Repositories => Set<Repository>();
+    public DbSet<UserSession> Sessions => Set<UserSession>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -28,6 +29,16 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             token.Property(t => t.Scopes).HasMaxLength(1000);
             token.Property(t => t.LastUsedIp).HasMaxLength(64);
             token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<UserSession>(session =>
+        {
+            session.ToTable("Sessions");
+            session.Property(s => s.Id).HasMaxLength(64);
+            session.Property(s => s.IpAddress).HasMaxLength(64);
+            session.Property(s => s.UserAgent).HasMaxLength(512);
+            session.HasIndex(s => s.UserId);
+            session.HasOne(s => s.User).WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Repository>(repo =>

@@ -36,13 +36,19 @@ public sealed class LatchkeyServer : IAsyncDisposable
     public Uri BaseAddress { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<LatchkeyServer> StartAsync()
+    /// <summary>Every address the server listens on (several when started with several URLs).</summary>
+    public IReadOnlyList<string> Addresses { get; private init; } = [];
+
+    public static async Task<LatchkeyServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string urls = "http://127.0.0.1:0")
     {
         var dataDirectory = Directory.CreateTempSubdirectory("latchkey-test-").FullName;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var errors = new ConcurrentQueue<string>();
         var logs = new ConcurrentQueue<string>();
-        var app = Program.BuildApp(["--urls", "http://127.0.0.1:0", "--data-dir", dataDirectory], builder =>
+        List<string> args = ["--urls", urls, "--data-dir", dataDirectory];
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            args.Add($"--{key}={value}");
+        var app = Program.BuildApp([.. args], builder =>
         {
             builder.Services.AddSingleton<TimeProvider>(clock);
             builder.Logging.ClearProviders();
@@ -51,8 +57,8 @@ public sealed class LatchkeyServer : IAsyncDisposable
             builder.Services.AddSingleton<IStartupFilter>(new ServerErrorRecorder(errors));
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new LatchkeyServer(app, dataDirectory, clock, new Uri(address + "/"), errors, logs);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return new LatchkeyServer(app, dataDirectory, clock, new Uri(addresses[0] + "/"), errors, logs) { Addresses = addresses };
     }
 
     /// <summary>Every response with a 5xx status so far (method, path, status).</summary>

@@ -13,6 +13,9 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public bool Changed { get; set; }
+
     public sealed class InputModel
     {
         [Display(Name = "Username or email address")]
@@ -22,9 +25,8 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         public string? Password { get; set; }
     }
 
-    public void OnGet()
-    {
-    }
+    public IActionResult OnGet() =>
+        User.Identity?.IsAuthenticated == true ? LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/") : Page();
 
     public async Task<IActionResult> OnPostAsync()
     {

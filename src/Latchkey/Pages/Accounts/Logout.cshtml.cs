@@ -13,6 +13,8 @@ public sealed class LogoutModel(SignInManager<User> signIn) : LatchkeyPageModel
     public async Task<IActionResult> OnPostAsync()
     {
         await signIn.SignOutAsync();
+        // Browsers drop everything this site stored for the signed-out person.
+        Response.Headers["Clear-Site-Data"] = "\"cache\", \"cookies\", \"storage\"";
         return Redirect("/");
     }
 }

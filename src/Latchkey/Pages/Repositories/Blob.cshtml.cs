@@ -10,6 +10,7 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
     : RepositoryPageModel(callers, repositories)
 {
     public string Path { get; private set; } = "";
+    public string Ref { get; private set; } = "";
     public string? Text { get; private set; }
     public HtmlString? MarkdownHtml { get; private set; }
     public long Size { get; private set; }
@@ -21,6 +22,7 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
             return refused;
         var ct = HttpContext.RequestAborted;
         Path = (path ?? "").Trim('/');
+        Ref = @ref;
         var type = await store.ObjectTypeAsync(Repo, @ref, Path, ct);
         if (type == "tree")
             return Redirect($"/{OwnerName}/{Repo.Name}/tree/{@ref}/{Path}");

@@ -1,0 +1,14 @@
+namespace Latchkey.Accounts;
+
+/// <summary>Session lifetimes (configuration section "Sessions").</summary>
+public sealed class SessionOptions
+{
+    /// <summary>A session unused for this long ends.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>A session ends this long after sign-in, however active.</summary>
+    public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>How stale "last seen" may get before a request writes it again.</summary>
+    public TimeSpan LastSeenResolution { get; set; } = TimeSpan.FromMinutes(1);
+}
