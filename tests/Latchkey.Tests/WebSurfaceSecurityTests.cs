@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Latchkey.Tests.Support;
 
 namespace Latchkey.Tests;
@@ -188,16 +186,7 @@ public sealed class HttpsDeploymentTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _certificateDirectory = Directory.CreateTempSubdirectory("latchkey-cert-").FullName;
-        var pfx = Path.Combine(_certificateDirectory, "localhost.pfx");
-        using (var rsa = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=127.0.0.1", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-            await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, "test"));
-        }
+        var pfx = await TestCertificate.WritePfxAsync(_certificateDirectory, "test");
         _https = $"https://127.0.0.1:{FreePort()}";
         _http = $"http://127.0.0.1:{FreePort()}";
         _server = await LatchkeyServer.StartAsync(new Dictionary<string, string>

@@ -1,6 +1,9 @@
 using Latchkey.Data;
 using Latchkey.Hosting;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption;
+using Microsoft.AspNetCore.DataProtection.AuthenticatedEncryption.ConfigurationModel;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -13,9 +16,21 @@ public static class AccountsSetup
 {
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.AddDataProtection()
+        // Data Protection (cookies, antiforgery, flash messages): AES-256-GCM; keys in the private
+        // data directory, and encrypted at rest with a certificate when one is configured.
+        var protection = builder.Services.AddDataProtection()
             .SetApplicationName("Latchkey")
-            .PersistKeysToFileSystem(new DirectoryInfo(builder.Services.DataDirectory().Keys));
+            .PersistKeysToFileSystem(new DirectoryInfo(builder.Services.DataDirectory().Keys))
+            .UseCryptographicAlgorithms(new AuthenticatedEncryptorConfiguration
+            {
+                EncryptionAlgorithm = EncryptionAlgorithm.AES_256_GCM,
+                ValidationAlgorithm = ValidationAlgorithm.HMACSHA256,
+            });
+        if (builder.Configuration["DataProtection:CertificatePath"] is { Length: > 0 } certificatePath)
+        {
+            protection.ProtectKeysWithCertificate(X509CertificateLoader.LoadPkcs12FromFile(
+                certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
+        }
 
         builder.Services
             .AddIdentity<User, IdentityRole<long>>(options =>

@@ -14,12 +14,25 @@ public static class HostingSetup
     {
         var configured = builder.Configuration["data-dir"] ?? builder.Configuration["Latchkey:DataDir"] ?? "data";
         var path = Path.GetFullPath(configured);
-        Directory.CreateDirectory(path);
         var data = new DataDirectory(path);
-        Directory.CreateDirectory(data.Repositories);
+        // The data directory holds the database, repositories and server keys: its owner only.
+        CreatePrivateDirectory(path);
+        CreatePrivateDirectory(data.Repositories);
+        CreatePrivateDirectory(data.Keys);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>The data directory registered by <see cref="AddHosting"/>, for setup code that runs before the container exists.</summary>
