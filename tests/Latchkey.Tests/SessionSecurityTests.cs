@@ -168,20 +168,57 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_older_weaker_password_hash_is_upgraded_at_the_next_sign_in()
+    {
+        var name = fixture.NewUsername("legacy");
+        using (var web = Server.NewBrowserSession())
+            await web.SignUpAsync(name, Password);
+        var weak = new Microsoft.AspNetCore.Identity.PasswordHasher<Latchkey.Accounts.User>(
+            Microsoft.Extensions.Options.Options.Create(new Microsoft.AspNetCore.Identity.PasswordHasherOptions { IterationCount = 100_000 }));
+        await SetPasswordHashAsync(name, weak.HashPassword(new Latchkey.Accounts.User(), Password));
+        Assert.Equal(100_000u, IterationsOf(await PasswordHashAsync(name)));
+
+        using (var again = Server.NewBrowserSession())
+            await again.SignInAsync(name, Password);
+        Assert.True(IterationsOf(await PasswordHashAsync(name)) >= 210_000);
+    }
+
+    private SqliteConnection Database(bool write = false) =>
+        new($"Data Source={Path.Combine(Server.DataDirectory, "latchkey.db")};Mode={(write ? "ReadWrite" : "ReadOnly")};Pooling=False");
+
+    private async Task<byte[]> PasswordHashAsync(string name)
+    {
+        using var connection = Database();
+        await connection.OpenAsync();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT PasswordHash FROM AspNetUsers WHERE UserName = $name";
+        command.Parameters.AddWithValue("$name", name);
+        return Convert.FromBase64String((string)(await command.ExecuteScalarAsync())!);
+    }
+
+    private async Task SetPasswordHashAsync(string name, string hash)
+    {
+        using var connection = Database(write: true);
+        await connection.OpenAsync();
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE AspNetUsers SET PasswordHash = $hash WHERE UserName = $name";
+        command.Parameters.AddWithValue("$hash", hash);
+        command.Parameters.AddWithValue("$name", name);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    private static uint IterationsOf(byte[] hash) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
+
+    [Fact]
     public async Task Password_hashes_use_PBKDF2_HMAC_SHA512_with_at_least_210000_iterations()
     {
         var name = fixture.NewUsername("hashed");
         using (var web = Server.NewBrowserSession())
             await web.SignUpAsync(name, Password);
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(Server.DataDirectory, "latchkey.db")};Mode=ReadOnly");
-        await connection.OpenAsync();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT PasswordHash FROM AspNetUsers WHERE UserName = $name";
-        command.Parameters.AddWithValue("$name", name);
-        var hash = Convert.FromBase64String((string)(await command.ExecuteScalarAsync())!);
+        var hash = await PasswordHashAsync(name);
         Assert.Equal(0x01, hash[0]); // Identity's v3 format
         var prf = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(1));
-        var iterations = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
+        var iterations = IterationsOf(hash);
         Assert.Equal(2u, prf); // HMAC-SHA512
         Assert.True(iterations >= 210_000, $"{iterations} iterations");
     }
