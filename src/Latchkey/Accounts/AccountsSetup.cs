@@ -46,7 +46,7 @@ public static class AccountsSetup
                 options.SignIn.RequireConfirmedAccount = false;
                 options.Lockout.AllowedForNewUsers = true;
                 options.Lockout.MaxFailedAccessAttempts = 10;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
+                options.Lockout.DefaultLockoutTimeSpan = builder.Configuration.GetValue("Security:LockoutDuration", TimeSpan.FromMinutes(15));
             })
             .AddEntityFrameworkStores<LatchkeyDb>()
             .AddDefaultTokenProviders();

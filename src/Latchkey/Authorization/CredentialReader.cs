@@ -18,9 +18,12 @@ public enum CredentialOutcome
 
     /// <summary>A password where a token belongs: refused without checking it.</summary>
     PasswordNotSupported,
+
+    /// <summary>This client address failed too often; it must wait (<see cref="CredentialResult.RetryAfter"/>).</summary>
+    Throttled,
 }
 
-public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null)
+public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null, TimeSpan? RetryAfter = null)
 {
     public static CredentialResult Anonymous { get; } = new(CredentialOutcome.None, Caller.Anonymous);
 }
@@ -29,13 +32,28 @@ public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, 
 /// Reads the credential of a git or API request. Basic (any username, token as password), Bearer
 /// and <c>token</c> are the same credential and take this one path.
 /// </summary>
-public sealed class CredentialReader(TokenService tokens)
+public sealed class CredentialReader(TokenService tokens, CredentialThrottle throttle)
 {
     public async Task<CredentialResult> ReadAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
         if (header.Count == 0)
             return CredentialResult.Anonymous;
+        var address = context.Connection.RemoteIpAddress;
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            return new CredentialResult(CredentialOutcome.Throttled, Caller.Anonymous,
+                $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait)} seconds.", wait);
+        }
+        var result = await ReadCredentialAsync(context);
+        if (result.Outcome is CredentialOutcome.BadToken or CredentialOutcome.PasswordNotSupported)
+            throttle.RecordFailure(address);
+        return result;
+    }
+
+    private async Task<CredentialResult> ReadCredentialAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization;
         if (header.Count > 1 || !AuthenticationHeaderValue.TryParse(header[0], out var value))
             return Malformed("The Authorization header could not be read.");
 

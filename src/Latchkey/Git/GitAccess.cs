@@ -23,6 +23,10 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
         var credential = await credentials.ReadAsync(context);
         switch (credential.Outcome)
         {
+            case CredentialOutcome.Throttled:
+                context.Response.Headers.RetryAfter = CredentialThrottle.Seconds(credential.RetryAfter!.Value).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await WritePlainAsync(context, StatusCodes.Status429TooManyRequests, credential.Message + "\n");
+                return null;
             case CredentialOutcome.Malformed:
                 await WritePlainAsync(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
                 return null;

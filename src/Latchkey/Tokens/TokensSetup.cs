@@ -12,6 +12,8 @@ public static class TokensSetup
         builder.Services.AddScoped<TokenService>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();
+        builder.Services.Configure<ThrottleOptions>(builder.Configuration.GetSection("Security"));
+        builder.Services.AddSingleton<CredentialThrottle>();
         return builder;
     }
 }

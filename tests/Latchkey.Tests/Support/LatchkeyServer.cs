@@ -69,7 +69,7 @@ public sealed class LatchkeyServer : IAsyncDisposable
 
     public string Url(string path) => new Uri(BaseAddress, path.TrimStart('/')).ToString();
 
-    public WebSession NewBrowserSession() => new(this);
+    public WebSession NewBrowserSession(System.Net.IPAddress? from = null) => new(this, from);
 
     public async ValueTask DisposeAsync()
     {

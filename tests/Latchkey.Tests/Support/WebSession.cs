@@ -9,17 +9,40 @@ namespace Latchkey.Tests.Support;
 /// </summary>
 public sealed partial class WebSession : IDisposable
 {
-    private readonly LatchkeyServer _server;
     private readonly HttpClient _client;
 
-    public WebSession(LatchkeyServer server)
+    public WebSession(LatchkeyServer server, IPAddress? from = null)
     {
-        _server = server;
         Cookies = new CookieContainer();
-        _client = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = false })
+        _client = new HttpClient(Handler(Cookies, from)) { BaseAddress = server.BaseAddress };
+    }
+
+    /// <summary>
+    /// A handler that keeps cookies, follows no redirects, and (when <paramref name="from"/> is given)
+    /// connects from that loopback address, so tests can play several clients (127.0.0.2, ...).
+    /// </summary>
+    public static SocketsHttpHandler Handler(CookieContainer? cookies, IPAddress? from)
+    {
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = cookies is not null, CookieContainer = cookies ?? new CookieContainer() };
+        if (from is not null)
         {
-            BaseAddress = server.BaseAddress,
-        };
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        return handler;
     }
 
     public CookieContainer Cookies { get; }

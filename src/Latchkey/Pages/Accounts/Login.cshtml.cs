@@ -1,11 +1,12 @@
 using System.ComponentModel.DataAnnotations;
 using Latchkey.Accounts;
+using Latchkey.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Accounts;
 
-public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn) : LatchkeyPageModel
+public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn, CredentialThrottle throttle) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -31,6 +32,14 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
     public async Task<IActionResult> OnPostAsync()
     {
         const string Incorrect = "Incorrect username or password.";
+        var address = HttpContext.Connection.RemoteIpAddress;
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ModelState.AddModelError(string.Empty, $"Too many failed sign-in attempts from your network. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))} minutes.");
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return Page();
+        }
         var login = Input.Login?.Trim();
         if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(Input.Password) || Input.Password.Length > PasswordRules.MaxLength)
             return FormErrors(Incorrect);
@@ -39,13 +48,22 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             ? await users.FindByEmailAsync(login)
             : await users.FindByNameAsync(login);
         if (user is null)
+        {
+            throttle.RecordFailure(address);
             return FormErrors(Incorrect);
+        }
 
         var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.IsLockedOut)
-            return FormErrors("Too many failed sign-in attempts. Try again later.");
+        {
+            throttle.RecordFailure(address);
+            return FormErrors("This account's web sign-in is locked after too many failed attempts. Try again later. Personal access tokens keep working.");
+        }
         if (!result.Succeeded)
+        {
+            throttle.RecordFailure(address);
             return FormErrors(Incorrect);
+        }
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }
 }
