@@ -62,6 +62,7 @@ public static class AccountsSetup
         builder.Services.Configure<SessionOptions>(builder.Configuration.GetSection("Sessions"));
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddScoped<Sessions>();
+        builder.Services.AddScoped<SudoMode>();
         builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
             .Configure<SessionStore, IOptions<SessionOptions>>((options, store, sessions) =>
             {
@@ -83,7 +84,19 @@ public static class AccountsSetup
         builder.Services.AddAntiforgery(options => cookies.Apply(options.Cookie, "latchkey_csrf", SameSiteMode.Strict));
         builder.Services.Configure<CookieTempDataProviderOptions>(options => cookies.Apply(options.Cookie, "latchkey_flash", SameSiteMode.Lax));
         // Sessions are checked against the database on every request; the stamp check adds little.
-        builder.Services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        builder.Services.Configure<SecurityStampValidatorOptions>(o =>
+        {
+            o.ValidationInterval = TimeSpan.FromMinutes(1);
+            // The revalidated principal is built afresh: carry the session id over to it.
+            o.OnRefreshingPrincipal = context =>
+            {
+                if (context.CurrentPrincipal?.FindFirst(SessionStore.SessionIdClaim) is { } session
+                    && context.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity identity
+                    && !identity.HasClaim(c => c.Type == SessionStore.SessionIdClaim))
+                    identity.AddClaim(new System.Security.Claims.Claim(SessionStore.SessionIdClaim, session.Value));
+                return Task.CompletedTask;
+            };
+        });
         return builder;
     }
 

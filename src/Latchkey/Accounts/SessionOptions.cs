@@ -9,6 +9,9 @@ public sealed class SessionOptions
     /// <summary>A session ends this long after sign-in, however active.</summary>
     public TimeSpan AbsoluteLifetime { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>Sensitive actions ask for the password again when it was last confirmed longer ago than this.</summary>
+    public TimeSpan SudoDuration { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>How stale "last seen" may get before a request writes it again.</summary>
     public TimeSpan LastSeenResolution { get; set; } = TimeSpan.FromMinutes(1);
 }

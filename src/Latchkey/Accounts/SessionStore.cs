@@ -28,12 +28,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     public async Task<string> StoreAsync(AuthenticationTicket ticket, HttpContext? httpContext, CancellationToken cancellationToken)
     {
         var id = Base64Url(RandomNumberGenerator.GetBytes(32));
-        if (ticket.Principal.Identity is ClaimsIdentity identity)
-        {
-            foreach (var old in identity.FindAll(SessionIdClaim).ToList())
-                identity.RemoveClaim(old);
-            identity.AddClaim(new Claim(SessionIdClaim, id));
-        }
+        MarkSession(ticket, id);
         var userId = long.Parse(ticket.Principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
         var now = clock.GetUtcNow().UtcDateTime;
         var agent = httpContext?.Request.Headers.UserAgent.ToString();
@@ -46,6 +41,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
             Ticket = Serializer.Serialize(ticket),
             CreatedAt = now,
             LastSeenAt = now,
+            SudoAt = now,
             ExpiresAt = now + options.Value.AbsoluteLifetime,
             IpAddress = httpContext?.Connection.RemoteIpAddress?.ToString(),
             UserAgent = agent is { Length: > 512 } ? agent[..512] : agent,
@@ -60,6 +56,7 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
+        MarkSession(ticket, key);
         var bytes = Serializer.Serialize(ticket);
         var now = clock.GetUtcNow().UtcDateTime;
         await db.Sessions.Where(s => s.Id == key)
@@ -100,6 +97,16 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
         await db.Sessions.Where(s => s.Id == key).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>Puts the session id into the ticket's identity (exactly once), so pages can tell which session is theirs.</summary>
+    private static void MarkSession(AuthenticationTicket ticket, string id)
+    {
+        if (ticket.Principal.Identity is not ClaimsIdentity identity)
+            return;
+        foreach (var old in identity.FindAll(SessionIdClaim).ToList())
+            identity.RemoveClaim(old);
+        identity.AddClaim(new Claim(SessionIdClaim, id));
     }
 
     private static string Base64Url(byte[] bytes) =>

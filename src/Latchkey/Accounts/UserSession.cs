@@ -16,6 +16,8 @@ public sealed class UserSession
 
     /// <summary>The absolute end of the session, however active it is.</summary>
     public DateTime ExpiresAt { get; set; }
+    /// <summary>When the password was last confirmed in this session (sign-in or sudo prompt).</summary>
+    public DateTime SudoAt { get; set; }
     public string? IpAddress { get; set; }
     public string? UserAgent { get; set; }
 }

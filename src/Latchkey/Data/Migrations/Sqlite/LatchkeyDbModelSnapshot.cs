@@ -107,6 +107,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<DateTime>("LastSeenAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("SudoAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("Ticket")
                         .IsRequired()
                         .HasColumnType("BLOB");

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Settings.Tokens;
 
 [Authorize]
+[RequireSudo("Delete")]
 public sealed class TokensIndexModel(UserManager<User> users, TokenService tokens, TimeProvider clock) : LatchkeyPageModel
 {
     /// <summary>Set by the new-token form for exactly one following page view (TempData is read once).</summary>

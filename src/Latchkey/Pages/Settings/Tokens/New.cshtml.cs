@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Settings.Tokens;
 
 [Authorize]
+[RequireSudo]
 public sealed class NewTokenModel(UserManager<User> users, TokenService tokens, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
