@@ -134,7 +134,14 @@ public sealed class WebSurfaceSecurityInTheBrowserTests(ITestOutputHelper output
 
             foreach (var name in new[] { "click", "shouting", "entity", "reference", "javascript:alert(1)" })
             {
-                await body.GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync();
+                // The sanitiser may drop a script link's target altogether: then it is plain text, not a link.
+                var link = body.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
+                if (await link.CountAsync() == 0)
+                {
+                    await Expect(body.GetByText(name, new() { Exact = true })).ToBeVisibleAsync();
+                    continue;
+                }
+                await link.ClickAsync();
                 await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
                 await browser.AssertNothingRanAsync(page, $"after clicking \"{name}\" on {path}");
             }
