@@ -6,4 +6,9 @@ public sealed class User : IdentityUser<long>
 {
     public bool IsSiteAdmin { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Set by a site administrator: no sign-in, no session, no token works while set.</summary>
+    public DateTime? SuspendedAt { get; set; }
+
+    public bool IsSuspended => SuspendedAt is not null;
 }

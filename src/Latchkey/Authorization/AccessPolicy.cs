@@ -79,6 +79,17 @@ public static class AccessPolicy
         return allowed ? Decision.Allow : new Decision(DecisionKind.Forbidden, isPrivate ? Scopes.Repo : Scopes.PublicRepo);
     }
 
+    /// <summary>Site administration: an administrator, through a session or a token with site_admin.</summary>
+    public static Decision DecideSiteAdmin(Caller caller)
+    {
+        if (!caller.IsAuthenticated)
+            return Decision.Challenge;
+        if (caller.User!.IsSiteAdmin && !caller.User.IsSuspended && CredentialAllows(caller, Scopes.SiteAdmin))
+            return Decision.Allow;
+        // Non-administrators are not told the administration exists.
+        return caller.User.IsSiteAdmin ? new Decision(DecisionKind.Forbidden, Scopes.SiteAdmin) : Decision.NotFound;
+    }
+
     private static bool CredentialAllows(Caller caller, string scope) => caller.Credential switch
     {
         CredentialKind.Session => true,

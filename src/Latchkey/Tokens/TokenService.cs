@@ -10,6 +10,7 @@ public enum TokenCheckResult
     Malformed,
     Unknown,
     Expired,
+    OwnerSuspended,
 }
 
 public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
@@ -55,6 +56,8 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         var now = clock.GetUtcNow().UtcDateTime;
         if (token.IsExpired(now))
             return new TokenCheck(TokenCheckResult.Expired, token, token.User);
+        if (token.User.IsSuspended)
+            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, token.User);
 
         if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != ip)
         {

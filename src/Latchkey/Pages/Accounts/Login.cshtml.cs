@@ -53,6 +53,17 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             return FormErrors(Incorrect);
         }
 
+        if (user.IsSuspended)
+        {
+            // Checked before the password, but only said after a correct one: no account oracle.
+            if (!await users.CheckPasswordAsync(user, Input.Password))
+            {
+                throttle.RecordFailure(address);
+                return FormErrors(Incorrect);
+            }
+            return FormErrors("This account is suspended. Contact the site administrator.");
+        }
+
         var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
