@@ -3,6 +3,7 @@ using Latchkey.Data;
 using Latchkey.Git;
 using Latchkey.Hosting;
 using Latchkey.Repositories;
+using Latchkey.SecurityLog;
 using Latchkey.Tokens;
 
 namespace Latchkey;
@@ -29,6 +30,8 @@ public partial class Program
         builder.AddData();
         // Accounts: Identity, sign-in cookie, profile pictures
         builder.AddAccounts();
+        // The security log: what happened to each account
+        builder.AddSecurityLog();
         // Personal access tokens: format, digest, verification
         builder.AddTokens();
         // Repositories on disk and their records

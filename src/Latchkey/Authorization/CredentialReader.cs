@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
+using Latchkey.Data;
+using Latchkey.SecurityLog;
 using Latchkey.Tokens;
+using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Authorization;
 
@@ -32,7 +35,7 @@ public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, 
 /// Reads the credential of a git or API request. Basic (any username, token as password), Bearer
 /// and <c>token</c> are the same credential and take this one path.
 /// </summary>
-public sealed class CredentialReader(TokenService tokens, CredentialThrottle throttle)
+public sealed class CredentialReader(TokenService tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log)
 {
     public async Task<CredentialResult> ReadAsync(HttpContext context)
     {
@@ -67,7 +70,10 @@ public sealed class CredentialReader(TokenService tokens, CredentialThrottle thr
             else if (TokenFormat.LooksLikeToken(username) && (password.Length == 0 || password == "x-oauth-basic"))
                 secret = username;
             else
+            {
+                await RecordPasswordAttemptAsync(username, context.RequestAborted);
                 return new CredentialResult(CredentialOutcome.PasswordNotSupported, Caller.Anonymous);
+            }
         }
         else if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
                  || value.Scheme.Equals("token", StringComparison.OrdinalIgnoreCase))
@@ -86,6 +92,17 @@ public sealed class CredentialReader(TokenService tokens, CredentialThrottle thr
         return check.Result == TokenCheckResult.Valid
             ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!))
             : new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials");
+    }
+
+    /// <summary>A password sent for a real account goes into that account's security log (the password never does).</summary>
+    private async Task RecordPasswordAttemptAsync(string username, CancellationToken ct)
+    {
+        if (username.Length is 0 or > Accounts.UsernameRules.MaxLength)
+            return;
+        var normalized = Accounts.UsernameRules.Normalize(username);
+        var userId = await db.Users.Where(u => u.NormalizedUserName == normalized).Select(u => (long?)u.Id).SingleOrDefaultAsync(ct);
+        if (userId is { } id)
+            await log.RecordAsync(id, SecurityActions.GitPasswordRefused, "A password was sent where a personal access token is required", succeeded: false, ct: ct);
     }
 
     private static CredentialResult Malformed(string message) => new(CredentialOutcome.Malformed, Caller.Anonymous, message);

@@ -1,5 +1,6 @@
 using Latchkey.Accounts;
 using Latchkey.Repositories;
+using Latchkey.SecurityLog;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -13,6 +14,7 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
     public DbSet<PersonalAccessToken> Tokens => Set<PersonalAccessToken>();
     public DbSet<Repository> Repositories => Set<Repository>();
     public DbSet<UserSession> Sessions => Set<UserSession>();
+    public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -39,6 +41,19 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             session.Property(s => s.UserAgent).HasMaxLength(512);
             session.HasIndex(s => s.UserId);
             session.HasOne(s => s.User).WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<SecurityEvent>(entry =>
+        {
+            entry.ToTable("SecurityLog");
+            entry.HasIndex(e => new { e.UserId, e.Id });
+            entry.Property(e => e.Action).HasMaxLength(64);
+            entry.Property(e => e.Detail).HasMaxLength(SecurityLogWriter.MaxDetailLength);
+            entry.Property(e => e.ActorName).HasMaxLength(64);
+            entry.Property(e => e.TokenLastEight).HasMaxLength(8);
+            entry.Property(e => e.IpAddress).HasMaxLength(64);
+            entry.Property(e => e.UserAgent).HasMaxLength(512);
+            entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Repository>(repo =>

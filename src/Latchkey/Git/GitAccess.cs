@@ -1,6 +1,7 @@
 using System.Text;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
+using Latchkey.SecurityLog;
 
 namespace Latchkey.Git;
 
@@ -8,7 +9,7 @@ namespace Latchkey.Git;
 /// Who may do what over git: reads the credential, finds the repository, asks <see cref="AccessPolicy"/>,
 /// and writes the refusal in a form git shows to the person (text/plain lines become "remote:" lines).
 /// </summary>
-public sealed class GitAccess(CredentialReader credentials, RepositoryService repositories, RepositoryStore store, IConfiguration configuration)
+public sealed class GitAccess(CredentialReader credentials, RepositoryService repositories, RepositoryStore store, IConfiguration configuration, SecurityLogWriter log)
 {
     public const string Realm = "Latchkey";
 
@@ -59,6 +60,10 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
                 await WritePlainAsync(context, StatusCodes.Status404NotFound, "Repository not found.\n");
                 return null;
             default:
+                await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied,
+                    $"{(action == RepoAction.Write ? "Push to" : "Access to")} {repo!.Owner!.UserName}/{repo.Name}" +
+                    (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope" : ": not permitted for this account"),
+                    succeeded: false, ct: context.RequestAborted);
                 await WritePlainAsync(context, StatusCodes.Status403Forbidden,
                     $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n");
                 return null;

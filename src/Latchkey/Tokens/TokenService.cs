@@ -1,5 +1,6 @@
 using Latchkey.Accounts;
 using Latchkey.Data;
+using Latchkey.SecurityLog;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Tokens;
@@ -16,7 +17,7 @@ public enum TokenCheckResult
 public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
 
 /// <summary>Issues, verifies and deletes personal access tokens.</summary>
-public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock)
+public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, SecurityLogWriter log)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -39,6 +40,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         };
         db.Tokens.Add(token);
         await db.SaveChangesAsync(ct);
+        await log.RecordAsync(userId, SecurityActions.TokenCreated, Describe(token), token: token, ct: ct);
         return (token, plaintext);
     }
 
@@ -55,9 +57,15 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
 
         var now = clock.GetUtcNow().UtcDateTime;
         if (token.IsExpired(now))
+        {
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used after it expired", succeeded: false, token: token, ct: ct);
             return new TokenCheck(TokenCheckResult.Expired, token, token.User);
+        }
         if (token.User.IsSuspended)
+        {
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used while the account is suspended", succeeded: false, token: token, ct: ct);
             return new TokenCheck(TokenCheckResult.OwnerSuspended, token, token.User);
+        }
 
         if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != ip)
         {
@@ -74,6 +82,17 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             .ToListAsync(ct);
 
     /// <summary>Deletes the user's own token; false when there is no such token of theirs.</summary>
-    public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct) =>
-        await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) > 0;
+    public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct)
+    {
+        var token = await db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) == 0)
+            return false;
+        await log.RecordAsync(userId, SecurityActions.TokenDeleted, Describe(token), token: token, ct: ct);
+        return true;
+    }
+
+    /// <summary>How a token appears in the security log: note, scopes and expiry, never the secret.</summary>
+    private static string Describe(PersonalAccessToken token) =>
+        $"\"{token.Note}\" · scopes: {(token.Scopes.Length == 0 ? "none" : token.Scopes)} · " +
+        (token.ExpiresAt is { } at ? "expires " + at.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "no expiration");
 }

@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
 using Latchkey.Accounts;
 using Latchkey.Authorization;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Accounts;
 
-public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn, CredentialThrottle throttle) : LatchkeyPageModel
+public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn, CredentialThrottle throttle, SecurityLogWriter log) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -59,8 +60,10 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             if (!await users.CheckPasswordAsync(user, Input.Password))
             {
                 throttle.RecordFailure(address);
+                await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
                 return FormErrors(Incorrect);
             }
+            await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "The account is suspended", succeeded: false);
             return FormErrors("This account is suspended. Contact the site administrator.");
         }
 
@@ -68,13 +71,16 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         if (result.IsLockedOut)
         {
             throttle.RecordFailure(address);
+            await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Web sign-in is locked after too many failed attempts", succeeded: false);
             return FormErrors("This account's web sign-in is locked after too many failed attempts. Try again later. Personal access tokens keep working.");
         }
         if (!result.Succeeded)
         {
             throttle.RecordFailure(address);
+            await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
             return FormErrors(Incorrect);
         }
+        await log.RecordAsync(user.Id, SecurityActions.SignIn);
         return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }
 }

@@ -1,12 +1,13 @@
 using System.ComponentModel.DataAnnotations;
 using Latchkey.Accounts;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Pages.Accounts;
 
-public sealed class SignUpModel(UserManager<User> users, SignInManager<User> signIn, TimeProvider clock) : LatchkeyPageModel
+public sealed class SignUpModel(UserManager<User> users, SignInManager<User> signIn, TimeProvider clock, SecurityLogWriter log) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -57,6 +58,7 @@ public sealed class SignUpModel(UserManager<User> users, SignInManager<User> sig
                 ModelState.AddModelError(string.Empty, Describe(error));
             return FormErrors();
         }
+        await log.RecordAsync(user.Id, SecurityActions.SignUp, isFirst ? "The first account: site administrator" : null);
         await signIn.SignInAsync(user, isPersistent: false);
         return Redirect("/");
     }

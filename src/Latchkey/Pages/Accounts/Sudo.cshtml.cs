@@ -1,6 +1,7 @@
 using System.Globalization;
 using Latchkey.Accounts;
 using Latchkey.Authorization;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -8,7 +9,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Accounts;
 
 [Authorize]
-public sealed class SudoModel(UserManager<User> users, SudoMode sudo, CredentialThrottle throttle) : LatchkeyPageModel
+public sealed class SudoModel(UserManager<User> users, SudoMode sudo, CredentialThrottle throttle, SecurityLogWriter log) : LatchkeyPageModel
 {
     [BindProperty(SupportsGet = true, Name = "return_to")]
     public string? ReturnTo { get; set; }
@@ -37,9 +38,11 @@ public sealed class SudoModel(UserManager<User> users, SudoMode sudo, Credential
         if (string.IsNullOrEmpty(Password) || Password.Length > PasswordRules.MaxLength || !await users.CheckPasswordAsync(user, Password))
         {
             throttle.RecordFailure(address);
+            await log.RecordAsync(user.Id, SecurityActions.SudoFailed, "Wrong password", succeeded: false);
             return FormErrors("Incorrect password.");
         }
         await sudo.RefreshAsync(User, HttpContext.RequestAborted);
+        await log.RecordAsync(user.Id, SecurityActions.SudoConfirmed);
         return LocalRedirect(Url.IsLocalUrl(ReturnTo) ? ReturnTo : "/settings/profile");
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Latchkey.Accounts;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -9,7 +10,7 @@ namespace Latchkey.Pages.Settings;
 /// <summary>Changing the email address (a sign-in name) needs sudo mode, as on GitHub.</summary>
 [Authorize]
 [RequireSudo]
-public sealed class EmailsModel(UserManager<User> users) : LatchkeyPageModel
+public sealed class EmailsModel(UserManager<User> users, SecurityLogWriter log) : LatchkeyPageModel
 {
     public string? CurrentEmail { get; private set; }
 
@@ -48,6 +49,7 @@ public sealed class EmailsModel(UserManager<User> users) : LatchkeyPageModel
             }
             return FormErrors();
         }
+        await log.RecordAsync(user.Id, SecurityActions.EmailChanged, $"From {CurrentEmail} to {email}");
         Flash = $"Your email address is now {email}.";
         return RedirectToPage();
     }

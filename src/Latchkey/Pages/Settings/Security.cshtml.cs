@@ -1,4 +1,5 @@
 using Latchkey.Accounts;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Settings;
 
 [Authorize]
-public sealed class SecurityModel(UserManager<User> users, SignInManager<User> signIn, Sessions sessions) : LatchkeyPageModel
+public sealed class SecurityModel(UserManager<User> users, SignInManager<User> signIn, Sessions sessions, SecurityLogWriter log) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -37,6 +38,8 @@ public sealed class SecurityModel(UserManager<User> users, SignInManager<User> s
         var result = await users.ChangePasswordAsync(user, Input.OldPassword, Input.NewPassword);
         if (!result.Succeeded)
         {
+            if (result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch)))
+                await log.RecordAsync(user.Id, SecurityActions.PasswordChangeFailed, "Wrong old password", succeeded: false);
             foreach (var error in result.Errors)
             {
                 ModelState.AddModelError(string.Empty, error.Code == nameof(IdentityErrorDescriber.PasswordMismatch)
@@ -46,8 +49,9 @@ public sealed class SecurityModel(UserManager<User> users, SignInManager<User> s
             return FormErrors();
         }
 
-        if (Input.SignOutOthers)
-            await sessions.EndAllAsync(user.Id, Sessions.CurrentId(User), HttpContext.RequestAborted);
+        var ended = Input.SignOutOthers ? await sessions.EndAllAsync(user.Id, Sessions.CurrentId(User), HttpContext.RequestAborted) : 0;
+        await log.RecordAsync(user.Id, SecurityActions.PasswordChanged,
+            Input.SignOutOthers ? $"Other sessions signed out: {ended}" : "Other sessions kept");
         // This browser's session ends too: signing in with the new password starts a fresh one
         // (the cookie handler would otherwise keep the old session id across a re-sign-in).
         await signIn.SignOutAsync();

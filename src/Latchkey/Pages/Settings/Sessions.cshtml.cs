@@ -1,5 +1,6 @@
 using System.Globalization;
 using Latchkey.Accounts;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Settings;
 
 [Authorize]
-public sealed class SessionsModel(UserManager<User> users, Sessions sessions) : LatchkeyPageModel
+public sealed class SessionsModel(UserManager<User> users, Sessions sessions, SecurityLogWriter log) : LatchkeyPageModel
 {
     public IReadOnlyList<UserSession> List { get; private set; } = [];
     public string? CurrentId { get; private set; }
@@ -32,6 +33,7 @@ public sealed class SessionsModel(UserManager<User> users, Sessions sessions) : 
             return Challenge();
         if (string.IsNullOrEmpty(id) || !await sessions.EndAsync(user.Id, id, HttpContext.RequestAborted))
             return NotFound();
+        await log.RecordAsync(user.Id, SecurityActions.SessionRevoked, "One session revoked");
         Flash = "Session revoked.";
         return RedirectToPage();
     }
@@ -42,6 +44,7 @@ public sealed class SessionsModel(UserManager<User> users, Sessions sessions) : 
         if (user is null)
             return Challenge();
         var ended = await sessions.EndAllAsync(user.Id, Sessions.CurrentId(User), HttpContext.RequestAborted);
+        await log.RecordAsync(user.Id, SecurityActions.SessionRevoked, $"All other sessions revoked: {ended}");
         Flash = ended == 1 ? "Signed out 1 other session." : $"Signed out {ended} other sessions.";
         return RedirectToPage();
     }

@@ -1,6 +1,7 @@
 using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.Data;
+using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
@@ -11,8 +12,10 @@ namespace Latchkey.Pages.SiteAdmin;
 /// <summary>Site administrators suspend accounts and end their sessions; both take effect at once.</summary>
 [Authorize]
 [RequireSudo("Suspend", "Unsuspend", "EndSessions")]
-public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessions sessions, TimeProvider clock) : LatchkeyPageModel
+public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessions sessions, TimeProvider clock, SecurityLogWriter log) : LatchkeyPageModel
 {
+    private User? _admin;
+
     public IReadOnlyList<User> List { get; private set; } = [];
     public Dictionary<long, int> SessionCounts { get; private set; } = [];
     public long CurrentUserId { get; private set; }
@@ -30,6 +33,7 @@ public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessio
             return;
         }
         CurrentUserId = caller.User!.Id;
+        _admin = caller.User;
         await next();
     }
 
@@ -50,6 +54,7 @@ public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessio
         if (user is null)
             return NotFound();
         var ended = await sessions.EndAllAsync(user.Id, null, HttpContext.RequestAborted);
+        await log.RecordAsync(user.Id, SecurityActions.SessionsEndedByAdmin, $"Sessions ended: {ended}", actor: _admin);
         Flash = $"Signed {user.UserName} out of {ended} session{(ended == 1 ? "" : "s")}.";
         return RedirectToPage();
     }
@@ -68,6 +73,7 @@ public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessio
         await db.SaveChangesAsync(HttpContext.RequestAborted);
         if (suspend)
             await sessions.EndAllAsync(user.Id, null, HttpContext.RequestAborted);
+        await log.RecordAsync(user.Id, suspend ? SecurityActions.Suspended : SecurityActions.Unsuspended, actor: _admin);
         Flash = suspend ? $"Suspended {user.UserName}: signed out everywhere, tokens refused." : $"Unsuspended {user.UserName}.";
         return RedirectToPage();
     }

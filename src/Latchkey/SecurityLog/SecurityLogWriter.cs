@@ -1,0 +1,82 @@
+using Latchkey.Accounts;
+using Latchkey.Data;
+using Latchkey.Tokens;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.SecurityLog;
+
+/// <summary>Security log actions, named as GitHub names its security log events.</summary>
+public static class SecurityActions
+{
+    public const string SignUp = "user.create";
+    public const string SignIn = "user.login";
+    public const string SignInFailed = "user.failed_login";
+    public const string SignOut = "user.logout";
+    public const string SudoConfirmed = "user.sudo";
+    public const string SudoFailed = "user.failed_sudo";
+    public const string PasswordChanged = "user.change_password";
+    public const string PasswordChangeFailed = "user.failed_change_password";
+    public const string EmailChanged = "user.change_email";
+    public const string SessionRevoked = "user.session_revoke";
+    public const string Suspended = "user.suspend";
+    public const string Unsuspended = "user.unsuspend";
+    public const string SessionsEndedByAdmin = "user.sessions_ended";
+    public const string TokenCreated = "personal_access_token.create";
+    public const string TokenDeleted = "personal_access_token.destroy";
+    public const string TokenRefused = "personal_access_token.refused";
+    public const string GitPasswordRefused = "git.password_refused";
+    public const string GitPermissionDenied = "git.permission_denied";
+}
+
+/// <summary>Writes security log entries, with the request's address and user agent.</summary>
+public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpContextAccessor http)
+{
+    public const int MaxDetailLength = 500;
+
+    public async Task RecordAsync(long userId, string action, string? detail = null, bool succeeded = true,
+        PersonalAccessToken? token = null, User? actor = null, CancellationToken ct = default)
+    {
+        var request = http.HttpContext;
+        var agent = request?.Request.Headers.UserAgent.ToString();
+        db.SecurityEvents.Add(new SecurityEvent
+        {
+            UserId = userId,
+            Action = action,
+            Succeeded = succeeded,
+            Detail = Clip(detail, MaxDetailLength),
+            TokenId = token?.Id,
+            TokenLastEight = token?.LastEight,
+            ActorId = actor?.Id,
+            ActorName = actor?.UserName,
+            IpAddress = request?.Connection.RemoteIpAddress?.ToString(),
+            UserAgent = Clip(agent, 512),
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+        });
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>An account's entries, newest first.</summary>
+    public async Task<(List<SecurityEvent> Page, bool HasMore)> PageAsync(long userId, int page, int perPage, CancellationToken ct)
+    {
+        var rows = await db.SecurityEvents.AsNoTracking()
+            .Where(e => e.UserId == userId)
+            .OrderByDescending(e => e.Id)
+            .Skip((page - 1) * perPage)
+            .Take(perPage + 1)
+            .ToListAsync(ct);
+        return (rows.Take(perPage).ToList(), rows.Count > perPage);
+    }
+
+    private static string? Clip(string? text, int max) =>
+        string.IsNullOrEmpty(text) ? null : text.Length > max ? text[..max] : text;
+}
+
+public static class SecurityLogSetup
+{
+    public static WebApplicationBuilder AddSecurityLog(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<SecurityLogWriter>();
+        return builder;
+    }
+}
