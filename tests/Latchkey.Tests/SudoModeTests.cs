@@ -60,6 +60,39 @@ public sealed class SudoModeTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Confirming_starts_a_fresh_session_and_the_old_cookie_dies()
+    {
+        var (_, web) = await SignedInAsync();
+        using var _ = web;
+        var before = web.Cookies.GetCookies(Server.BaseAddress)["latchkey_session"]!.Value;
+        Server.Clock.Advance(TimeSpan.FromHours(3));
+        using (var confirm = await ConfirmAsync(web, "/settings/tokens/new", Password))
+            Assert.Equal(HttpStatusCode.Redirect, confirm.StatusCode);
+        var after = web.Cookies.GetCookies(Server.BaseAddress)["latchkey_session"]!.Value;
+        Assert.NotEqual(before, after);
+        Assert.Equal(HttpStatusCode.OK, (await web.GetAsync("/settings/tokens/new")).Status);
+
+        using var replay = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = Server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "settings/tokens");
+        request.Headers.Add("Cookie", "latchkey_session=" + before);
+        using var response = await replay.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_confirmation_posted_without_the_session_cookie_confirms_nothing()
+    {
+        var (_, web) = await SignedInAsync();
+        using var _ = web;
+        // As a cross-site form would arrive: SameSite keeps the session cookie away.
+        using var stranger = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = Server.BaseAddress };
+        using var response = await stranger.PostAsync("sessions/sudo", new FormUrlEncodedContent([new("ReturnTo", "/"), new("Password", Password)]));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/login", response.Headers.Location?.PathAndQuery ?? response.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        Assert.DoesNotContain("Set-Cookie", response.Headers.Select(h => h.Key));
+    }
+
+    [Fact]
     public async Task A_post_outside_sudo_mode_does_nothing_and_asks_for_the_password()
     {
         var (_, web) = await SignedInAsync();

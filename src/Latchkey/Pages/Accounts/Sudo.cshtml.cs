@@ -2,14 +2,20 @@ using System.Globalization;
 using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.SecurityLog;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Accounts;
 
-[Authorize]
-public sealed class SudoModel(UserManager<User> users, SudoMode sudo, CredentialThrottle throttle, SecurityLogWriter log) : LatchkeyPageModel
+/// <summary>
+/// The sudo prompt. Confirming is a re-authentication: the post arrives without its session cookie
+/// (<see cref="FreshSessionAtSignIn"/>), the password is checked for the user of that dropped session,
+/// which then ends, and a fresh session with a fresh id begins. A cross-site post carries no session
+/// cookie (SameSite) and so confirms nothing, which is why the antiforgery token is not needed here.
+/// </summary>
+[IgnoreAntiforgeryToken]
+public sealed class SudoModel(UserManager<User> users, SignInManager<User> signIn, SessionStore store, CredentialThrottle throttle, SecurityLogWriter log)
+    : LatchkeyPageModel
 {
     [BindProperty(SupportsGet = true, Name = "return_to")]
     public string? ReturnTo { get; set; }
@@ -17,9 +23,7 @@ public sealed class SudoModel(UserManager<User> users, SudoMode sudo, Credential
     [BindProperty]
     public string? Password { get; set; }
 
-    public void OnGet()
-    {
-    }
+    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? Page() : Challenge();
 
     public async Task<IActionResult> OnPostAsync([FromForm(Name = "ReturnTo")] string? returnTo)
     {
@@ -32,8 +36,12 @@ public sealed class SudoModel(UserManager<User> users, SudoMode sudo, Credential
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return Page();
         }
-        var user = await users.GetUserAsync(User);
-        if (user is null)
+        if (await PreviousSession.ReadAsync(HttpContext) is not { } previous)
+            return Challenge();
+        // The page renders as the person it asks, though this request carries no session.
+        HttpContext.User = previous.Principal;
+        var user = await users.GetUserAsync(previous.Principal);
+        if (user is null || user.IsSuspended)
             return Challenge();
         if (string.IsNullOrEmpty(Password) || Password.Length > PasswordRules.MaxLength || !await users.CheckPasswordAsync(user, Password))
         {
@@ -41,7 +49,8 @@ public sealed class SudoModel(UserManager<User> users, SudoMode sudo, Credential
             await log.RecordAsync(user.Id, SecurityActions.SudoFailed, "Wrong password", succeeded: false);
             return FormErrors("Incorrect password.");
         }
-        await sudo.RefreshAsync(User, HttpContext.RequestAborted);
+        await store.RemoveAsync(previous.Id, HttpContext.RequestAborted);
+        await signIn.SignInAsync(user, isPersistent: false);
         await log.RecordAsync(user.Id, SecurityActions.SudoConfirmed);
         return LocalRedirect(Url.IsLocalUrl(ReturnTo) ? ReturnTo : "/settings/profile");
     }
