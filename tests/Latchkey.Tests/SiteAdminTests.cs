@@ -56,6 +56,8 @@ public sealed class SiteAdminTests : IAsyncLifetime
         using var anonymous = _server.NewBrowserSession();
         var (anonymousStatus, _) = await anonymous.GetAsync("/site-admin/users");
         Assert.Equal(HttpStatusCode.Redirect, anonymousStatus);
+        Assert.DoesNotContain("href=\"/site-admin/users\"", (await _bob.GetAsync("/")).Body, StringComparison.Ordinal);
+        Assert.Contains("href=\"/site-admin/users\"", (await _admin.GetAsync("/")).Body, StringComparison.Ordinal);
         var (adminStatus, page) = await _admin.GetAsync("/site-admin/users");
         Assert.Equal(HttpStatusCode.OK, adminStatus);
         Assert.Contains("data-user-row=\"bob\"", page, StringComparison.Ordinal);

@@ -49,6 +49,7 @@ public static class AccountsSetup
                 options.Lockout.DefaultLockoutTimeSpan = builder.Configuration.GetValue("Security:LockoutDuration", TimeSpan.FromMinutes(15));
             })
             .AddEntityFrameworkStores<LatchkeyDb>()
+            .AddClaimsPrincipalFactory<LatchkeyClaimsFactory>()
             .AddDefaultTokenProviders();
 
         // PasswordPolicy covers length too; Identity's own validator would only repeat its message.
