@@ -50,7 +50,8 @@ public sealed class RequireSudoAttribute(params string[] handlers) : Attribute, 
     public async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var handler = context.HandlerMethod;
-        if (handler is null || (handlers.Length > 0 && !handlers.Contains(handler.Name ?? "", StringComparer.Ordinal)))
+        // Named handlers by name ("Delete"); unnamed ones by HTTP method ("POST").
+        if (handler is null || (handlers.Length > 0 && !handlers.Contains(handler.Name ?? handler.HttpMethod, StringComparer.OrdinalIgnoreCase)))
         {
             await next();
             return;

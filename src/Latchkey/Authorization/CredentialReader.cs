@@ -87,8 +87,8 @@ public sealed class CredentialReader(TokenService tokens, CredentialThrottle thr
             return Malformed($"Unsupported authorization scheme. Use Basic with a personal access token as the password, or Bearer.");
         }
 
-        var ip = context.Connection.RemoteIpAddress?.ToString();
-        var check = await tokens.VerifyAsync(secret, ip, context.RequestAborted);
+        var use = new TokenUse(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
+        var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
         return check.Result == TokenCheckResult.Valid
             ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!))
             : new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials");

@@ -30,6 +30,7 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             token.Property(t => t.Digest).HasMaxLength(32);
             token.Property(t => t.Scopes).HasMaxLength(1000);
             token.Property(t => t.LastUsedIp).HasMaxLength(64);
+            token.Property(t => t.LastUsedUserAgent).HasMaxLength(256);
             token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 

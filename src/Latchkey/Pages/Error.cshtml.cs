@@ -15,7 +15,8 @@ public sealed class ErrorModel : LatchkeyPageModel
 
     private void Describe(int? code)
     {
-        Code = code ?? (Response.StatusCode >= 400 ? Response.StatusCode : 500);
+        // Re-executed after a failure the status is already set; visited directly, there is no such page.
+        Code = code is >= 400 and <= 599 ? code.Value : Response.StatusCode >= 400 ? Response.StatusCode : 404;
         Response.StatusCode = Code;
         (Title, Detail) = Code switch
         {

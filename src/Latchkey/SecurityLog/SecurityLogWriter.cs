@@ -23,6 +23,9 @@ public static class SecurityActions
     public const string SessionsEndedByAdmin = "user.sessions_ended";
     public const string TokenCreated = "personal_access_token.create";
     public const string TokenDeleted = "personal_access_token.destroy";
+    public const string TokenUpdated = "personal_access_token.update";
+    public const string TokenRegenerated = "personal_access_token.regenerate";
+    public const string TokenRevoked = "personal_access_token.revoke";
     public const string TokenRefused = "personal_access_token.refused";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";

@@ -21,6 +21,7 @@ public sealed class PersonalAccessToken
     public DateTime? ExpiresAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
     public string? LastUsedIp { get; set; }
+    public string? LastUsedUserAgent { get; set; }
 
     public IReadOnlyList<string> ScopeList => Tokens.Scopes.Split(Scopes);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Latchkey.Accounts;
 using Latchkey.Data;
 using Latchkey.SecurityLog;
@@ -16,8 +17,11 @@ public enum TokenCheckResult
 
 public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
 
-/// <summary>Issues, verifies and deletes personal access tokens.</summary>
-public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, SecurityLogWriter log)
+/// <summary>Who is presenting a token, for "last used" and the security log.</summary>
+public sealed record TokenUse(string? IpAddress, string? UserAgent);
+
+/// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
+public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -44,7 +48,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return (token, plaintext);
     }
 
-    public async Task<TokenCheck> VerifyAsync(string presented, string? ip, CancellationToken ct)
+    public async Task<TokenCheck> VerifyAsync(string presented, TokenUse use, CancellationToken ct)
     {
         if (!TokenFormat.TryParse(presented, out _))
             return new TokenCheck(TokenCheckResult.Malformed);
@@ -56,9 +60,10 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             return new TokenCheck(TokenCheckResult.Unknown);
 
         var now = clock.GetUtcNow().UtcDateTime;
-        if (token.IsExpired(now))
+        if (lifetime.EffectiveExpiry(token) is { } expiry && now >= expiry)
         {
-            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used after it expired", succeeded: false, token: token, ct: ct);
+            var why = token.ExpiresAt == expiry ? "used after it expired" : $"used after the site's {lifetime.MaxLifetimeDays}-day limit on token lifetimes";
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" {why}", succeeded: false, token: token, ct: ct);
             return new TokenCheck(TokenCheckResult.Expired, token, token.User);
         }
         if (token.User.IsSuspended)
@@ -67,10 +72,13 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             return new TokenCheck(TokenCheckResult.OwnerSuspended, token, token.User);
         }
 
-        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != ip)
+        var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
+        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != use.IpAddress || token.LastUsedUserAgent != agent)
         {
-            await db.Tokens.Where(t => t.Id == token.Id)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now).SetProperty(t => t.LastUsedIp, ip), ct);
+            await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.LastUsedAt, now)
+                .SetProperty(t => t.LastUsedIp, use.IpAddress)
+                .SetProperty(t => t.LastUsedUserAgent, agent), ct);
         }
         return new TokenCheck(TokenCheckResult.Valid, token, token.User);
     }
@@ -80,6 +88,44 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             .Where(t => t.UserId == userId && t.Kind == kind)
             .OrderByDescending(t => t.Id)
             .ToListAsync(ct);
+
+    /// <summary>The user's own token, or null (another user's token is as absent as a missing one).</summary>
+    public Task<PersonalAccessToken?> FindAsync(long userId, long tokenId, CancellationToken ct) =>
+        db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+
+    /// <summary>Changes the note and scopes (classic tokens may change scopes, as on GitHub); the secret stays.</summary>
+    public async Task<bool> UpdateAsync(long userId, long tokenId, string note, IEnumerable<string> scopes, CancellationToken ct)
+    {
+        var token = await db.Tokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        if (token is null)
+            return false;
+        var before = Describe(token);
+        token.Note = note;
+        token.Scopes = Tokens.Scopes.Join(Tokens.Scopes.Normalise(scopes));
+        await db.SaveChangesAsync(ct);
+        await log.RecordAsync(userId, SecurityActions.TokenUpdated, $"{before} → {Describe(token)}", token: token, ct: ct);
+        return true;
+    }
+
+    /// <summary>A new secret with the same note and scopes and a new expiry; the old secret stops working at once.</summary>
+    public async Task<string?> RegenerateAsync(long userId, long tokenId, DateTime? expiresAt, CancellationToken ct)
+    {
+        var token = await db.Tokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        if (token is null)
+            return null;
+        var plaintext = TokenFormat.Generate(token.Kind);
+        var oldEight = token.LastEight;
+        token.Digest = digest.Compute(plaintext);
+        token.LastEight = plaintext[^8..];
+        token.CreatedAt = clock.GetUtcNow().UtcDateTime;
+        token.ExpiresAt = expiresAt;
+        token.LastUsedAt = null;
+        token.LastUsedIp = null;
+        token.LastUsedUserAgent = null;
+        await db.SaveChangesAsync(ct);
+        await log.RecordAsync(userId, SecurityActions.TokenRegenerated, $"{Describe(token)} · replaces …{oldEight}", token: token, ct: ct);
+        return plaintext;
+    }
 
     /// <summary>Deletes the user's own token; false when there is no such token of theirs.</summary>
     public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct)
@@ -91,8 +137,18 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return true;
     }
 
+    /// <summary>Deletes every classic token of the user; returns how many died.</summary>
+    public async Task<int> RevokeAllAsync(long userId, CancellationToken ct)
+    {
+        var doomed = await db.Tokens.AsNoTracking().Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ToListAsync(ct);
+        var count = await db.Tokens.Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ExecuteDeleteAsync(ct);
+        foreach (var token in doomed)
+            await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens by the owner", token: token, ct: ct);
+        return count;
+    }
+
     /// <summary>How a token appears in the security log: note, scopes and expiry, never the secret.</summary>
     private static string Describe(PersonalAccessToken token) =>
         $"\"{token.Note}\" · scopes: {(token.Scopes.Length == 0 ? "none" : token.Scopes)} · " +
-        (token.ExpiresAt is { } at ? "expires " + at.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture) : "no expiration");
+        (token.ExpiresAt is { } at ? "expires " + at.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "no expiration");
 }

@@ -39,6 +39,20 @@ public sealed class LatchkeyServer : IAsyncDisposable
     /// <summary>Every address the server listens on (several when started with several URLs).</summary>
     public IReadOnlyList<string> Addresses { get; private init; } = [];
 
+    /// <summary>Servers that are running, so that every test can be checked for server errors after it ends.</summary>
+    public static ConcurrentDictionary<LatchkeyServer, byte> Live { get; } = new();
+
+    private int _reported;
+
+    /// <summary>5xx responses not yet reported by <see cref="NoServerErrorsAttribute"/>.</summary>
+    public IReadOnlyList<string> TakeUnreportedErrors()
+    {
+        var all = _errors.ToList();
+        var fresh = all.Skip(_reported).ToList();
+        _reported = all.Count;
+        return fresh;
+    }
+
     public static async Task<LatchkeyServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string urls = "http://127.0.0.1:0")
     {
         var dataDirectory = Directory.CreateTempSubdirectory("latchkey-test-").FullName;
@@ -58,7 +72,9 @@ public sealed class LatchkeyServer : IAsyncDisposable
         });
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        return new LatchkeyServer(app, dataDirectory, clock, new Uri(addresses[0] + "/"), errors, logs) { Addresses = addresses };
+        var server = new LatchkeyServer(app, dataDirectory, clock, new Uri(addresses[0] + "/"), errors, logs) { Addresses = addresses };
+        Live[server] = 0;
+        return server;
     }
 
     /// <summary>Every response with a 5xx status so far (method, path, status).</summary>
@@ -73,6 +89,8 @@ public sealed class LatchkeyServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Live.TryRemove(this, out _);
+        var unreported = TakeUnreportedErrors();
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -84,6 +102,7 @@ public sealed class LatchkeyServer : IAsyncDisposable
         {
             // A git process may still be closing; the temp folder is the OS's to clean then.
         }
+        Assert.True(unreported.Count == 0, "Server errors:\n" + string.Join('\n', unreported));
     }
 
     private sealed class ServerErrorRecorder(ConcurrentQueue<string> errors) : IStartupFilter

@@ -8,8 +8,8 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Settings.Tokens;
 
 [Authorize]
-[RequireSudo("Delete")]
-public sealed class TokensIndexModel(UserManager<User> users, TokenService tokens, TimeProvider clock) : LatchkeyPageModel
+[RequireSudo("Delete", "RevokeAll")]
+public sealed class TokensIndexModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     /// <summary>Set by the new-token form for exactly one following page view (TempData is read once).</summary>
     public const string NewTokenKey = "NewToken";
@@ -48,10 +48,22 @@ public sealed class TokensIndexModel(UserManager<User> users, TokenService token
         return RedirectToPage();
     }
 
-    public string DescribeExpiry(PersonalAccessToken token) => token.ExpiresAt switch
+    public async Task<IActionResult> OnPostRevokeAllAsync()
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        var count = await tokens.RevokeAllAsync(user.Id, HttpContext.RequestAborted);
+        Flash = count == 1 ? "Revoked 1 personal access token." : $"Revoked {count} personal access tokens.";
+        return RedirectToPage();
+    }
+
+    public bool IsExpired(PersonalAccessToken token) => lifetime.EffectiveExpiry(token) is { } at && Now >= at;
+
+    public string DescribeExpiry(PersonalAccessToken token) => lifetime.EffectiveExpiry(token) switch
     {
         null => "No expiration",
-        { } at when token.IsExpired(Now) => "Expired on " + FormatDate(at),
+        { } at when Now >= at => "Expired on " + FormatDate(at),
         { } at => "Expires on " + FormatDate(at),
     };
 
