@@ -42,6 +42,9 @@ public partial class Program
         builder.Services.AddRazorPages();
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
 
+        // Request lines carry query strings, where a careless client may put a token: never log them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
         customize?.Invoke(builder);
 
         var app = builder.Build();

@@ -100,6 +100,9 @@ public sealed class BruteForceTests
 
         // Her web sign-in is locked for a while (Identity lockout), then works again.
         using var alice = server.NewBrowserSession(Bystander);
+        // The lockout is only told to someone who knows the password.
+        using (var guess = await alice.PostFormAsync("/login", [new("Input.Login", "alice"), new("Input.Password", "yet another guess")]))
+            Assert.Contains("Incorrect username or password.", WebUtility.HtmlDecode(await guess.Content.ReadAsStringAsync()), StringComparison.Ordinal);
         using (var locked = await alice.PostFormAsync("/login", [new("Input.Login", "alice"), new("Input.Password", Password)]))
         {
             Assert.Equal(HttpStatusCode.UnprocessableEntity, locked.StatusCode);

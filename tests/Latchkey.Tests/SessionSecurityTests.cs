@@ -210,6 +210,23 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
     private static uint IterationsOf(byte[] hash) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
 
     [Fact]
+    public async Task Leaving_sign_out_others_unticked_keeps_the_other_sessions()
+    {
+        var name = fixture.NewUsername("keeper");
+        using var a = Server.NewBrowserSession();
+        await a.SignUpAsync(name, Password);
+        using var b = Server.NewBrowserSession();
+        await b.SignInAsync(name, Password);
+        var (_, form) = await a.GetAsync("/settings/security");
+        Assert.Matches("name=\"Input.SignOutOthers\" value=\"true\" checked", form);
+        const string NewPassword = "another fine passphrase";
+        using (var changed = await a.PostFormAsync("/settings/security",
+            [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword)]))
+            Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/settings/tokens")).Status);
+    }
+
+    [Fact]
     public async Task Password_hashes_use_PBKDF2_HMAC_SHA512_with_at_least_210000_iterations()
     {
         var name = fixture.NewUsername("hashed");
@@ -246,6 +263,22 @@ public sealed class SessionLifetimeTests
         server.Clock.Advance(TimeSpan.FromMinutes(31));
         Assert.Equal(HttpStatusCode.Redirect, (await web.GetAsync("/settings/tokens")).Status);
         Assert.Empty(server.FiveHundreds);
+    }
+
+    [Fact]
+    public async Task Abandoned_sessions_are_swept_with_what_they_kept()
+    {
+        await using var server = await StartAsync();
+        using (var first = server.NewBrowserSession())
+            await first.SignUpAsync("leaver", Password);
+        server.Clock.Advance(TimeSpan.FromHours(1));
+        using var second = server.NewBrowserSession();
+        await second.SignInAsync("leaver", Password);
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM Sessions";
+        Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
     }
 
     [Fact]

@@ -106,6 +106,22 @@ public sealed class WebSurfaceSecurityTests(ServerFixture fixture) : IClassFixtu
             using var response = await http.GetAsync($"{name}/hidden.git/info/refs?service=git-upload-pack&{parameter}={token}");
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
+        // Nor does a token sent that way end up in the server's logs.
+        Assert.DoesNotContain(token[4..], Server.AllLogs, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("TRACE")]
+    [InlineData("TRACK")]
+    public async Task Trace_is_not_answered(string method)
+    {
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var request = new HttpRequestMessage(new HttpMethod(method), "login");
+        request.Headers.Add("Cookie", "latchkey_session=secret-looking-value");
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.DoesNotContain("secret-looking-value", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
     [Fact]

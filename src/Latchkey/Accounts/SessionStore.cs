@@ -34,6 +34,9 @@ public sealed class SessionStore(IServiceScopeFactory scopes, TimeProvider clock
         var agent = httpContext?.Request.Headers.UserAgent.ToString();
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
+        // Sessions abandoned past their lifetimes go now, with the address and user agent they kept.
+        var idleSince = now - options.Value.IdleTimeout;
+        await db.Sessions.Where(s => s.ExpiresAt <= now || s.LastSeenAt <= idleSince).ExecuteDeleteAsync(cancellationToken);
         db.Sessions.Add(new UserSession
         {
             Id = id,

@@ -45,7 +45,7 @@ public static class GitHttp
             var line = $"# service={service}\n";
             await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"{line.Length + 4:x4}{line}0000"), context.RequestAborted);
         }
-        await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: true, protocol);
+        await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: true, protocol, maxBodyBytes: 0);
     }
 
     private static async Task Rpc(HttpContext context, string owner, string repo, string service, GitAccess access)
@@ -65,13 +65,13 @@ public static class GitHttp
 
         context.Response.ContentType = $"application/x-{service}-result";
         SetNoCache(context.Response);
-        var completed = await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context));
+        var completed = await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes);
         if (completed && service == ReceivePack)
             await access.Repositories.RecordPushAsync(target, CancellationToken.None);
     }
 
     /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>
-    private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol)
+    private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol, long? maxBodyBytes)
     {
         List<string> args = [service["git-".Length..], "--stateless-rpc"];
         if (advertise)
@@ -86,7 +86,7 @@ public static class GitHttp
         try
         {
             var stderr = process.StandardError.ReadToEndAsync(ct);
-            var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, ct);
+            var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, maxBodyBytes, ct);
             await process.StandardOutput.BaseStream.CopyToAsync(context.Response.Body, ct);
             await stdinTask;
             await process.WaitForExitAsync(ct);
@@ -119,12 +119,13 @@ public static class GitHttp
         return Task.CompletedTask;
     }
 
-    private static async Task PumpRequestAsync(HttpContext context, Process process, CancellationToken ct)
+    private static async Task PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, CancellationToken ct)
     {
         var body = context.Request.Body;
         var encoding = context.Request.Headers.ContentEncoding.ToString();
+        // The body limit holds for what git receives, so a small gzip bomb cannot get round it.
         if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
-            body = new GZipStream(body, CompressionMode.Decompress);
+            body = new LengthLimitedStream(new GZipStream(body, CompressionMode.Decompress), maxBodyBytes ?? long.MaxValue);
         await using (body)
         {
             try

@@ -41,6 +41,12 @@ public static class SecurityHeaders
                 }
                 return Task.CompletedTask;
             });
+            // TRACE reflects requests (cookies included) back: nothing here answers it.
+            if (HttpMethods.IsTrace(context.Request.Method) || context.Request.Method.Equals("TRACK", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                return Task.CompletedTask;
+            }
             return next(context);
         });
         return app;

@@ -24,6 +24,12 @@ public static class GitCommand
         };
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
+        // git starts from a clean environment: the server's own (which may hold keys and connection
+        // strings) is none of its business.
+        info.Environment.Clear();
+        info.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        info.Environment["HOME"] = workingDirectory;
+        info.Environment["LANG"] = "C.UTF-8";
         // The server's git must never prompt or pick up a person's configuration.
         info.Environment["GIT_TERMINAL_PROMPT"] = "0";
         info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";

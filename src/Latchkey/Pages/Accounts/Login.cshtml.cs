@@ -72,6 +72,9 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         {
             throttle.RecordFailure(address);
             await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Web sign-in is locked after too many failed attempts", succeeded: false);
+            // Only someone who knows the password learns that the account exists and is locked.
+            if (!await users.CheckPasswordAsync(user, Input.Password))
+                return FormErrors(Incorrect);
             return FormErrors("This account's web sign-in is locked after too many failed attempts. Try again later. Personal access tokens keep working.");
         }
         if (!result.Succeeded)

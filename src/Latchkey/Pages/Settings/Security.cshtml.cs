@@ -17,12 +17,11 @@ public sealed class SecurityModel(UserManager<User> users, SignInManager<User> s
         public string? OldPassword { get; set; }
         public string? NewPassword { get; set; }
         public string? ConfirmPassword { get; set; }
-        public bool SignOutOthers { get; set; } = true;
+        // An unticked checkbox sends nothing, so the bound default must be "no".
+        public bool SignOutOthers { get; set; }
     }
 
-    public void OnGet()
-    {
-    }
+    public void OnGet() => Input.SignOutOthers = true;
 
     public async Task<IActionResult> OnPostAsync()
     {
