@@ -52,6 +52,7 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
         switch (decision.Kind)
         {
             case DecisionKind.Allow:
+                context.Items[CallerItem] = caller;
                 return repo;
             case DecisionKind.Challenge:
                 await ChallengeAsync(context, "Authentication required. Use your username and a personal access token as the password.\n");
@@ -69,6 +70,11 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
                 return null;
         }
     }
+
+    /// <summary>The user a request was authorized for (set by <see cref="AuthorizeAsync"/>).</summary>
+    public long PusherId(HttpContext context) => context.Items[CallerItem] is Caller { User: { } user } ? user.Id : 0;
+
+    private const string CallerItem = "latchkey:git-caller";
 
     public static async Task ChallengeAsync(HttpContext context, string message)
     {

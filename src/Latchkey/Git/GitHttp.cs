@@ -65,13 +65,38 @@ public static class GitHttp
 
         context.Response.ContentType = $"application/x-{service}-result";
         SetNoCache(context.Response);
-        var completed = await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes);
-        if (completed && service == ReceivePack)
-            await access.Repositories.RecordPushAsync(target, CancellationToken.None);
+        if (service == UploadPack)
+        {
+            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes);
+            return;
+        }
+
+        var repoPath = access.Store.PathOf(target);
+        PushProtection.InstallHook(repoPath);
+        var protection = context.RequestServices.GetRequiredService<PushProtection>();
+        PushProtection.Session? session = null;
+        try
+        {
+            var completed = await RunServiceAsync(context, repoPath, service, advertise: false, GitProtocol(context), access.MaxRequestBytes,
+                (info, exited) =>
+                {
+                    session = PushProtection.Begin(info);
+                    return protection.WatchAsync(session, target, exited, context.RequestAborted);
+                });
+            if (session is not null)
+                await protection.FinishAsync(session, target, access.PusherId(context), CancellationToken.None);
+            if (completed)
+                await access.Repositories.RecordPushAsync(target, CancellationToken.None);
+        }
+        finally
+        {
+            session?.Dispose();
+        }
     }
 
     /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>
-    private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol, long? maxBodyBytes)
+    private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol, long? maxBodyBytes,
+        Func<ProcessStartInfo, Task, Task>? companion = null)
     {
         List<string> args = [service["git-".Length..], "--stateless-rpc"];
         if (advertise)
@@ -82,14 +107,19 @@ public static class GitHttp
             info.Environment["GIT_PROTOCOL"] = protocol;
 
         var ct = context.RequestAborted;
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var beside = companion?.Invoke(info, exited.Task);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
         try
         {
+            _ = process.WaitForExitAsync(CancellationToken.None).ContinueWith(_ => exited.TrySetResult(), TaskScheduler.Default);
             var stderr = process.StandardError.ReadToEndAsync(ct);
             var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, maxBodyBytes, ct);
             await process.StandardOutput.BaseStream.CopyToAsync(context.Response.Body, ct);
             await stdinTask;
             await process.WaitForExitAsync(ct);
+            if (beside is not null)
+                await beside;
             var error = await stderr;
             if (process.ExitCode != 0)
             {

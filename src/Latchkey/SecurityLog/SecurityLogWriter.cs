@@ -29,6 +29,7 @@ public static class SecurityActions
     public const string TokenRefused = "personal_access_token.refused";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";
+    public const string PushBlocked = "git.push_protection_block";
 }
 
 /// <summary>Writes security log entries, with the request's address and user agent.</summary>

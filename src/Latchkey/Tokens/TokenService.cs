@@ -137,6 +137,23 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return true;
     }
 
+    /// <summary>The stored token behind a plaintext, if it exists and has not expired.</summary>
+    public async Task<PersonalAccessToken?> FindLiveAsync(string presented, CancellationToken ct)
+    {
+        if (!TokenFormat.TryParse(presented, out _))
+            return null;
+        var key = digest.Compute(presented);
+        var token = await db.Tokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.Digest == key, ct);
+        return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
+    }
+
+    /// <summary>Revokes a token that leaked, saying where it was found in its owner's security log.</summary>
+    public async Task RevokeLeakedAsync(PersonalAccessToken token, string reason, CancellationToken ct)
+    {
+        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) > 0)
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
+    }
+
     /// <summary>Deletes every classic token of the user; returns how many died.</summary>
     public async Task<int> RevokeAllAsync(long userId, CancellationToken ct)
     {

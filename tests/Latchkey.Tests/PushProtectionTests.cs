@@ -1,0 +1,118 @@
+using System.Net;
+using Latchkey.Tests.Support;
+using Latchkey.Tokens;
+
+namespace Latchkey.Tests;
+
+/// <summary>A push that holds a live token is refused before any ref moves, and the token dies.</summary>
+public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private const string Password = "push protection passphrase";
+    private LatchkeyServer Server => fixture.Server;
+
+    private async Task<(string Name, WebSession Web, string Token, GitClient Git, string Clone, string Url)> ClonedAsync()
+    {
+        var name = fixture.NewUsername("pusher");
+        var web = Server.NewBrowserSession();
+        await web.SignUpAsync(name, Password);
+        await web.CreateRepositoryAsync("app", isPrivate: true, addReadme: true);
+        var token = await web.CreateTokenAsync("push", ["repo"]);
+        var git = new GitClient();
+        var url = Server.Url($"/{name}/app.git");
+        var clone = await git.CloneAsync(url, "app", name, token);
+        Assert.True(clone.Succeeded, clone.ToString());
+        return (name, web, token, git, Path.Combine(git.WorkDirectory, "app"), url);
+    }
+
+    private async Task<HttpStatusCode> UseAsync(string owner, string token)
+    {
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{owner}/app.git/info/refs?service=git-upload-pack");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static async Task<string> RemoteMainAsync(GitClient git, string url, string user, string token)
+    {
+        var remote = await git.RunAsync(null, user, token, "ls-remote", url, "refs/heads/main");
+        Assert.True(remote.Succeeded, remote.ToString());
+        return remote.Output[..40];
+    }
+
+    [Fact]
+    public async Task A_push_holding_a_live_token_is_refused_and_the_token_revoked()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        var before = await RemoteMainAsync(git, url, name, spare);
+
+        await git.CommitFileAsync("app", "src/main.txt", "plain code\n", "Add code");
+        await git.CommitFileAsync("app", "config/ci.env", $"GIT_TOKEN={token}\n", "Add CI settings");
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("remote: error: Push cannot contain secrets", push.Error, StringComparison.Ordinal);
+        Assert.Contains(", path config/ci.env", push.Error, StringComparison.Ordinal);
+        Assert.Contains("remote: The token has been revoked", push.Error, StringComparison.Ordinal);
+        Assert.Contains("pre-receive hook declined", push.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, push.Error, StringComparison.Ordinal);
+
+        // Nothing landed, and the leaked token is dead while the one that pushed still works.
+        Assert.Equal(before, await RemoteMainAsync(git, url, name, spare));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+        Assert.Equal(HttpStatusCode.OK, await UseAsync(name, spare));
+
+        var (_, log) = await web.GetAsync("/settings/security-log");
+        var decoded = WebUtility.HtmlDecode(log);
+        Assert.Contains($"found by push protection in a push to {name}/app", decoded, StringComparison.Ordinal);
+        Assert.Contains("git.push_protection_block", decoded, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, log, StringComparison.Ordinal);
+
+        // Taking the secret out of history lets the push through.
+        var reset = await git.RunAsync(clone, null, null, "reset", "--hard", "HEAD~1");
+        Assert.True(reset.Succeeded, reset.ToString());
+        var clean = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.True(clean.Succeeded, clean.ToString());
+    }
+
+    [Fact]
+    public async Task Token_shaped_strings_that_are_not_live_tokens_pass()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var neverIssued = TokenFormat.Generate(TokenKind.Classic);
+        var typo = token[..^1] + (token[^1] == 'a' ? 'b' : 'a');
+        await git.CommitFileAsync("app", "docs/example.md", $"Example: {neverIssued}\nTypo: {typo}\n", "Document token format");
+        var push = await git.PushAsync(clone, url, name, token, "HEAD:main");
+        Assert.True(push.Succeeded, push.ToString());
+        Assert.Equal(HttpStatusCode.OK, await UseAsync(name, token));
+    }
+
+    [Fact]
+    public async Task Someone_elses_leaked_token_is_revoked_and_its_owner_told()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var victim = fixture.NewUsername("victim");
+        using var victimWeb = Server.NewBrowserSession();
+        await victimWeb.SignUpAsync(victim, Password);
+        var victimToken = await victimWeb.CreateTokenAsync("laptop", ["repo"]);
+
+        await git.CommitFileAsync("app", "notes.txt", $"found this: {victimToken}\n", "Notes");
+        var push = await git.PushAsync(clone, url, name, token, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + victimToken);
+        await victimWeb.CreateRepositoryAsync("mine", isPrivate: true, addReadme: true);
+        using (var response = await http.GetAsync($"{victim}/mine.git/info/refs?service=git-upload-pack"))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var (_, log) = await victimWeb.GetAsync("/settings/security-log");
+        Assert.Contains($"found by push protection in a push to {name}/app", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+    }
+}
