@@ -2,6 +2,7 @@ using Latchkey.Accounts;
 using Latchkey.Data;
 using Latchkey.Git;
 using Latchkey.Hosting;
+using Latchkey.Notifications;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
@@ -34,6 +35,8 @@ public partial class Program
         builder.AddSecurityLog();
         // Personal access tokens: format, digest, verification
         builder.AddTokens();
+        // Mail, and the token expiry reminders it carries
+        builder.AddNotifications();
         // Repositories on disk and their records
         builder.AddRepositories();
         // Git smart HTTP

@@ -1,4 +1,5 @@
 using Latchkey.Accounts;
+using Latchkey.Notifications;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
@@ -15,6 +16,7 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
     public DbSet<Repository> Repositories => Set<Repository>();
     public DbSet<UserSession> Sessions => Set<UserSession>();
     public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
+    public DbSet<TokenReminder> TokenReminders => Set<TokenReminder>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -55,6 +57,13 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             entry.Property(e => e.IpAddress).HasMaxLength(64);
             entry.Property(e => e.UserAgent).HasMaxLength(512);
             entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<TokenReminder>(reminder =>
+        {
+            reminder.HasIndex(r => new { r.TokenId, r.Kind, r.ExpiresAt }).IsUnique();
+            reminder.Property(r => r.Kind).HasMaxLength(16);
+            reminder.HasOne<PersonalAccessToken>().WithMany().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Repository>(repo =>

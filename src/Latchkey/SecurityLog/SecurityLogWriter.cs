@@ -26,6 +26,7 @@ public static class SecurityActions
     public const string TokenUpdated = "personal_access_token.update";
     public const string TokenRegenerated = "personal_access_token.regenerate";
     public const string TokenRevoked = "personal_access_token.revoke";
+    public const string TokenExpired = "personal_access_token.expired";
     public const string TokenRefused = "personal_access_token.refused";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";

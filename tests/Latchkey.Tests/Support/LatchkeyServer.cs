@@ -53,13 +53,19 @@ public sealed class LatchkeyServer : IAsyncDisposable
         return fresh;
     }
 
-    public static async Task<LatchkeyServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string urls = "http://127.0.0.1:0")
+    /// <summary>False when the data directory was handed in (a restart): it then outlives this server.</summary>
+    private bool _ownsData = true;
+
+    public static async Task<LatchkeyServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string urls = "http://127.0.0.1:0", string? reuseDataDirectory = null)
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("latchkey-test-").FullName;
+        var dataDirectory = reuseDataDirectory ?? Directory.CreateTempSubdirectory("latchkey-test-").FullName;
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var errors = new ConcurrentQueue<string>();
         var logs = new ConcurrentQueue<string>();
         List<string> args = ["--urls", urls, "--data-dir", dataDirectory];
+        // The reminder job runs on its own clock ticks; tests that want it turn it on.
+        if (settings?.ContainsKey("Reminders:Enabled") != true)
+            args.Add("--Reminders:Enabled=false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             args.Add($"--{key}={value}");
         var app = Program.BuildApp([.. args], builder =>
@@ -72,7 +78,7 @@ public sealed class LatchkeyServer : IAsyncDisposable
         });
         await app.StartAsync();
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
-        var server = new LatchkeyServer(app, dataDirectory, clock, new Uri(addresses[0] + "/"), errors, logs) { Addresses = addresses };
+        var server = new LatchkeyServer(app, dataDirectory, clock, new Uri(addresses[0] + "/"), errors, logs) { Addresses = addresses, _ownsData = reuseDataDirectory is null };
         Live[server] = 0;
         return server;
     }
@@ -96,7 +102,8 @@ public sealed class LatchkeyServer : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            if (_ownsData)
+                Directory.Delete(DataDirectory, recursive: true);
         }
         catch (IOException)
         {

@@ -131,6 +131,34 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("Sessions", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenId", "Kind", "ExpiresAt")
+                        .IsUnique();
+
+                    b.ToTable("TokenReminders");
+                });
+
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
                 {
                     b.Property<long>("Id")
@@ -418,6 +446,15 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
+                {
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Latchkey.Data;
+using Latchkey.SecurityLog;
+using Latchkey.Tokens;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Notifications;
+
+/// <summary>One reminder sent: at most one of each kind per token and expiry, however often the job runs.</summary>
+public sealed class TokenReminder
+{
+    public long Id { get; set; }
+    public long TokenId { get; set; }
+    public required string Kind { get; set; }
+    public DateTime ExpiresAt { get; set; }
+    public DateTime SentAt { get; set; }
+}
+
+/// <summary>
+/// Reminds owners 7 days and 1 day before a token expires, and when it has expired, by mail with a
+/// link to regenerate. Each reminder is recorded before it is sent, so none goes twice, even across
+/// restarts; if the job was down past two thresholds only the most urgent reminder goes.
+/// </summary>
+public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLifetimePolicy lifetime, Mailer mailer,
+    SecurityLogWriter log, IConfiguration configuration, IServer server, ILogger<ExpiryReminders> logger)
+{
+    public const string SevenDays = "7d";
+    public const string OneDay = "1d";
+    public const string Expired = "expired";
+
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var horizon = now.AddDays(7);
+        var candidates = await db.Tokens.AsNoTracking().Include(t => t.User)
+            .Where(t => t.Kind == TokenKind.Classic && ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.MaxLifetimeDays != null))
+            .ToListAsync(ct);
+        var sent = 0;
+        foreach (var token in candidates)
+        {
+            if (lifetime.EffectiveExpiry(token) is not { } expiry || expiry > horizon || token.User?.Email is not { } email || token.User.IsSuspended)
+                continue;
+            var kind = now >= expiry ? Expired : now >= expiry.AddDays(-1) ? OneDay : SevenDays;
+            // Tokens long expired before reminders existed get no late "expired" mail.
+            if (kind == Expired && now - expiry > TimeSpan.FromDays(7))
+                continue;
+            if (await db.TokenReminders.AnyAsync(r => r.TokenId == token.Id && r.ExpiresAt == expiry && (r.Kind == kind || (kind == SevenDays && r.Kind == OneDay)), ct))
+                continue;
+
+            db.TokenReminders.Add(new TokenReminder { TokenId = token.Id, Kind = kind, ExpiresAt = expiry, SentAt = now });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // Another node recorded it first: it sends it.
+                db.ChangeTracker.Clear();
+                continue;
+            }
+
+            var (subject, body) = Compose(token, kind, expiry);
+            await mailer.SendAsync(token.User.UserName!, email, subject, body, ct);
+            if (kind == Expired)
+                await log.RecordAsync(token.UserId, SecurityActions.TokenExpired, $"\"{token.Note}\" expired; its owner was told by mail", succeeded: false, token: token, ct: ct);
+            sent++;
+        }
+        if (sent > 0)
+            logger.LogInformation("Sent {Count} token expiry reminders", sent);
+        return sent;
+    }
+
+    private (string Subject, string Body) Compose(PersonalAccessToken token, string kind, DateTime expiry)
+    {
+        var when = expiry.ToString("ddd, MMM d yyyy HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var subject = kind switch
+        {
+            Expired => $"[Latchkey] Your personal access token \"{token.Note}\" has expired",
+            OneDay => $"[Latchkey] Your personal access token \"{token.Note}\" expires tomorrow",
+            _ => $"[Latchkey] Your personal access token \"{token.Note}\" expires in 7 days",
+        };
+        var scopes = token.Scopes.Length == 0 ? "no scopes" : token.Scopes;
+        var body =
+            $"Hi {token.User!.UserName},\n\n" +
+            (kind == Expired
+                ? $"Your personal access token (classic) \"{token.Note}\" with {scopes} expired on {when}.\n"
+                : $"Your personal access token (classic) \"{token.Note}\" with {scopes} will expire on {when}.\n") +
+            "Scripts and applications that use it will stop being able to reach Latchkey.\n\n" +
+            $"To keep using it, regenerate it here:\n{BaseUrl()}/settings/tokens/{token.Id}/regenerate\n\n" +
+            "If you no longer need it, you can ignore this message.\n";
+        return (subject, body);
+    }
+
+    private string BaseUrl()
+    {
+        if (configuration["Latchkey:PublicUrl"] is { Length: > 0 } configured)
+            return configured.TrimEnd('/');
+        return server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "http://localhost:5000";
+    }
+}
+
+/// <summary>Runs the reminders every few minutes (Reminders:Interval, default 10 minutes).</summary>
+public sealed class ExpiryReminderService(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, ILogger<ExpiryReminderService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = configuration.GetValue("Reminders:Interval", TimeSpan.FromMinutes(10));
+        using var timer = new PeriodicTimer(interval, clock);
+        do
+        {
+            try
+            {
+                using var scope = scopes.CreateScope();
+                await scope.ServiceProvider.GetRequiredService<ExpiryReminders>().RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A mail server that is down must not stop the job; the next run tries again.
+                logger.LogError(e, "Token expiry reminders failed");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+public static class NotificationsSetup
+{
+    public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<MailOptions>(builder.Configuration.GetSection("Mail"));
+        builder.Services.AddSingleton<Mailer>();
+        builder.Services.AddScoped<ExpiryReminders>();
+        builder.Services.AddScoped<ExpiringTokensBanner>();
+        if (builder.Configuration.GetValue("Reminders:Enabled", true))
+            builder.Services.AddHostedService<ExpiryReminderService>();
+        return builder;
+    }
+}
