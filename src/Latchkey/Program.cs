@@ -1,4 +1,5 @@
 using Latchkey.Accounts;
+using Latchkey.Api;
 using Latchkey.Data;
 using Latchkey.Git;
 using Latchkey.Hosting;
@@ -41,6 +42,8 @@ public partial class Program
         builder.AddRepositories();
         // Git smart HTTP
         builder.AddGitHttp();
+        // The GitHub-compatible API (so far: reporting leaked tokens)
+        builder.AddCredentialRevocation();
         // The web UI
         builder.Services.AddRazorPages();
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
@@ -62,10 +65,12 @@ public partial class Program
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
+        app.UseRateLimiter();
 
         app.MapAvatars();
         app.MapGitHttp();
         app.MapRawFiles();
+        app.MapCredentialRevocation();
         app.MapRazorPages();
         return app;
     }
