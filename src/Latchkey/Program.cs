@@ -42,8 +42,8 @@ public partial class Program
         builder.AddRepositories();
         // Git smart HTTP
         builder.AddGitHttp();
-        // The GitHub-compatible API (so far: reporting leaked tokens)
-        builder.AddCredentialRevocation();
+        // The GitHub-compatible API under /api/v3 (so far: the user, reporting leaked tokens)
+        builder.AddApi();
         // The web UI
         builder.Services.AddRazorPages();
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
@@ -71,6 +71,7 @@ public partial class Program
         app.MapGitHttp();
         app.MapRawFiles();
         app.MapCredentialRevocation();
+        app.MapUserApi();
         app.MapRazorPages();
         return app;
     }

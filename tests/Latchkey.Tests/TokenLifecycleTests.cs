@@ -148,6 +148,10 @@ public sealed partial class TokenLifecycleTests(ServerFixture fixture) : IClassF
         Assert.Contains("Revoked 3 personal access tokens.", after, StringComparison.Ordinal);
         foreach (var token in tokens)
             Assert.Equal(HttpStatusCode.Unauthorized, await InfoRefsAsync(name, token));
+        using var git = new GitClient();
+        var clone = await git.CloneAsync(Server.Url($"/{name}/code.git"), "after-revoke", name, tokens[0]);
+        Assert.False(clone.Succeeded, clone.ToString());
+        Assert.Contains("remote: Invalid username or token.", clone.Error, StringComparison.Ordinal);
         var (_, log) = await web.GetAsync("/settings/security-log");
         Assert.Equal(3, Regex.Count(log, "data-security-event=\"personal_access_token.revoke\""));
     }

@@ -18,8 +18,9 @@ public static class CredentialRevocation
 
     public sealed record RevokeRequest([property: JsonPropertyName("credentials")] List<string?>? Credentials);
 
-    public static WebApplicationBuilder AddCredentialRevocation(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
+        builder.Services.AddScoped<ApiAuthentication>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

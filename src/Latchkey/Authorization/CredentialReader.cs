@@ -26,7 +26,7 @@ public enum CredentialOutcome
     Throttled,
 }
 
-public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null, TimeSpan? RetryAfter = null)
+public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null, TimeSpan? RetryAfter = null, PersonalAccessToken? Token = null)
 {
     public static CredentialResult Anonymous { get; } = new(CredentialOutcome.None, Caller.Anonymous);
 }
@@ -90,7 +90,7 @@ public sealed class CredentialReader(TokenService tokens, CredentialThrottle thr
         var use = new TokenUse(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
         var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
         return check.Result == TokenCheckResult.Valid
-            ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!))
+            ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!), Token: check.Token)
             : new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials");
     }
 
