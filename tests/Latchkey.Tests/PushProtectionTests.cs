@@ -79,6 +79,45 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_token_in_a_commit_message_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        await File.WriteAllTextAsync(Path.Combine(clone, "a.txt"), "a\n");
+        Assert.True((await git.RunAsync(clone, null, null, "add", "a.txt")).Succeeded);
+        Assert.True((await git.RunAsync(clone, null, null, "commit", "-m", $"Use {token} for CI")).Succeeded);
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("path (commit message)", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
+    public async Task A_token_that_only_a_merge_commit_adds_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        Assert.True((await git.RunAsync(clone, null, null, "checkout", "-q", "-b", "side")).Succeeded);
+        await git.CommitFileAsync("app", "side.txt", "side\n", "Side work");
+        Assert.True((await git.RunAsync(clone, null, null, "checkout", "-q", "main")).Succeeded);
+        await git.CommitFileAsync("app", "main.txt", "main\n", "Main work");
+        // The merge itself brings the secret (an "evil merge"): no parent has it.
+        Assert.True((await git.RunAsync(clone, null, null, "merge", "--no-commit", "--no-ff", "side")).Succeeded);
+        await File.WriteAllTextAsync(Path.Combine(clone, "merged.env"), $"TOKEN={token}\n");
+        Assert.True((await git.RunAsync(clone, null, null, "add", "merged.env")).Succeeded);
+        Assert.True((await git.RunAsync(clone, null, null, "commit", "-m", "Merge side")).Succeeded);
+
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("path merged.env", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
     public async Task Token_shaped_strings_that_are_not_live_tokens_pass()
     {
         var (name, web, token, git, clone, url) = await ClonedAsync();

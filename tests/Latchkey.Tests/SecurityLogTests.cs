@@ -76,7 +76,7 @@ public sealed partial class SecurityLogTests(ServerFixture fixture) : IClassFixt
         using (await web.PostFormAsync("/settings/tokens", [], $"/settings/tokens?handler=Delete&id={id}")) { }
         const string NewPassword = "the replacement passphrase";
         using (await web.PostFormAsync("/settings/security",
-            [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword), new("Input.SignOutOthers", "true")])) { }
+            [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword)])) { }
         await web.SignInAsync(name, NewPassword);
         var (_, page) = await web.GetAsync("/settings/security-log");
         Assert.Equal(["user.login", "user.change_password", "personal_access_token.destroy", "personal_access_token.create", "user.create"], Actions(page));

@@ -135,7 +135,7 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
         const string NewPassword = "an entirely new passphrase";
 
         using (var wrong = await a.PostFormAsync("/settings/security",
-            [new("Input.OldPassword", "not my password"), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword), new("Input.SignOutOthers", "true")]))
+            [new("Input.OldPassword", "not my password"), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword)]))
         {
             Assert.Equal(HttpStatusCode.UnprocessableEntity, wrong.StatusCode);
             Assert.Contains("Old password isn't valid.", WebUtility.HtmlDecode(await wrong.Content.ReadAsStringAsync()), StringComparison.Ordinal);
@@ -145,7 +145,7 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
 
         var beforeChange = SessionCookie(a);
         using (var changed = await a.PostFormAsync("/settings/security",
-            [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword), new("Input.SignOutOthers", "true")]))
+            [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword)]))
         {
             Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
             Assert.Equal("/login?changed=true", changed.Headers.Location?.OriginalString);
@@ -210,20 +210,21 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
     private static uint IterationsOf(byte[] hash) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
 
     [Fact]
-    public async Task Leaving_sign_out_others_unticked_keeps_the_other_sessions()
+    public async Task A_password_change_signs_out_every_other_session_and_says_so()
     {
-        var name = fixture.NewUsername("keeper");
+        var name = fixture.NewUsername("everywhere");
         using var a = Server.NewBrowserSession();
         await a.SignUpAsync(name, Password);
         using var b = Server.NewBrowserSession();
         await b.SignInAsync(name, Password);
         var (_, form) = await a.GetAsync("/settings/security");
-        Assert.Matches("name=\"Input.SignOutOthers\" value=\"true\" checked", form);
+        Assert.Contains("Changing your password signs you out everywhere", form, StringComparison.Ordinal);
         const string NewPassword = "another fine passphrase";
         using (var changed = await a.PostFormAsync("/settings/security",
             [new("Input.OldPassword", Password), new("Input.NewPassword", NewPassword), new("Input.ConfirmPassword", NewPassword)]))
             Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/settings/tokens")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await b.GetAsync("/settings/tokens")).Status);
+        Assert.Equal(HttpStatusCode.Redirect, (await a.GetAsync("/settings/tokens")).Status);
     }
 
     [Fact]

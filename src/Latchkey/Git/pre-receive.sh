@@ -1,17 +1,31 @@
-#!/bin/sh
+#!/bin/bash
 # Latchkey push protection (installed by the server; changes here are overwritten).
-# Lists token-shaped strings in the blobs this push adds, hands them to the server, and waits for
-# its verdict: a live Latchkey token refuses the whole push before any ref moves.
+# Lists token-shaped strings in what this push adds (file contents, merges included, and commit
+# messages), hands them to the server, and waits for its verdict: a live Latchkey token refuses the
+# whole push before any ref moves. Any failure here refuses the push too (fail closed).
+set -o pipefail
 [ -n "$LATCHKEY_PUSH_SCAN" ] || exit 0
 scan="$LATCHKEY_PUSH_SCAN"
 verdict="$LATCHKEY_PUSH_VERDICT"
 found="$scan.partial"
-: > "$found" || exit 1
+pattern='lk[pf]_[A-Za-z0-9]{36}'
+refuse() {
+  echo "Push protection could not check this push for secrets; it was refused. Try again." >&2
+  exit 1
+}
+: > "$found" || refuse
 zero=0000000000000000000000000000000000000000
 while read -r old new ref; do
   [ "$new" = "$zero" ] && continue
-  # Every blob added or changed by a commit this push brings, with the commit and the path.
-  git log --format='commit %H' --raw --no-abbrev --no-renames -r --diff-filter=AM "$new" --not --all |
+  # Commit messages.
+  git rev-list "$new" --not --all | while read -r commit; do
+    git cat-file commit "$commit" | grep -aoE "$pattern" | sort -u | while read -r token; do
+      printf '%s\t%s\t%s\n' "$commit" "(commit message)" "$token" >> "$found"
+    done
+    [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+  done || refuse
+  # Every blob added or changed by those commits, against each parent of a merge too.
+  git log -m --format='commit %H' --raw --no-abbrev --no-renames -r --diff-filter=AM "$new" --not --all |
   while IFS= read -r line; do
     case "$line" in
       "commit "*) commit=${line#commit } ;;
@@ -19,26 +33,23 @@ while read -r old new ref; do
         meta=${line%%	*}
         path=${line#*	}
         blob=$(echo "$meta" | cut -d' ' -f4)
-        git cat-file blob "$blob" | grep -aoE 'lk[pf]_[A-Za-z0-9]{36}' | sort -u |
-        while read -r token; do
+        git cat-file blob "$blob" | grep -aoE "$pattern" | sort -u | while read -r token; do
           printf '%s\t%s\t%s\n' "$commit" "$path" "$token" >> "$found"
-        done ;;
+        done
+        [ "${PIPESTATUS[0]}" = 0 ] || exit 1 ;;
     esac
-  done || exit 1
+  done || refuse
 done
 if [ ! -s "$found" ]; then
   rm -f "$found"
   exit 0
 fi
-mv "$found" "$scan" || exit 1
-# Fail closed: no verdict within a minute refuses the push.
+mv "$found" "$scan" || refuse
+# No verdict within a minute refuses the push.
 tries=0
 while [ ! -f "$verdict" ]; do
   tries=$((tries + 1))
-  if [ "$tries" -gt 1200 ]; then
-    echo "Push protection could not check this push for secrets; it was refused. Try again." >&2
-    exit 1
-  fi
+  [ "$tries" -gt 1200 ] && refuse
   sleep 0.05
 done
 first=$(head -n 1 "$verdict")

@@ -17,11 +17,11 @@ public sealed class SecurityModel(UserManager<User> users, SignInManager<User> s
         public string? OldPassword { get; set; }
         public string? NewPassword { get; set; }
         public string? ConfirmPassword { get; set; }
-        // An unticked checkbox sends nothing, so the bound default must be "no".
-        public bool SignOutOthers { get; set; }
     }
 
-    public void OnGet() => Input.SignOutOthers = true;
+    public void OnGet()
+    {
+    }
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -48,9 +48,10 @@ public sealed class SecurityModel(UserManager<User> users, SignInManager<User> s
             return FormErrors();
         }
 
-        var ended = Input.SignOutOthers ? await sessions.EndAllAsync(user.Id, Sessions.CurrentId(User), HttpContext.RequestAborted) : 0;
-        await log.RecordAsync(user.Id, SecurityActions.PasswordChanged,
-            Input.SignOutOthers ? $"Other sessions signed out: {ended}" : "Other sessions kept");
+        // A new password ends every session: the security stamp changes anyway, and a session someone
+        // else holds is exactly what a password change is meant to stop.
+        var ended = await sessions.EndAllAsync(user.Id, Sessions.CurrentId(User), HttpContext.RequestAborted);
+        await log.RecordAsync(user.Id, SecurityActions.PasswordChanged, $"Other sessions signed out: {ended}");
         // This browser's session ends too: signing in with the new password starts a fresh one
         // (the cookie handler would otherwise keep the old session id across a re-sign-in).
         await signIn.SignOutAsync();
