@@ -70,8 +70,7 @@ public partial class Program
         app.MapAvatars();
         app.MapGitHttp();
         app.MapRawFiles();
-        app.MapCredentialRevocation();
-        app.MapUserApi();
+        app.MapApi();
         app.MapRazorPages();
         return app;
     }

@@ -18,10 +18,9 @@ public static class CredentialRevocation
 
     public sealed record RevokeRequest([property: JsonPropertyName("credentials")] List<string?>? Credentials);
 
-    public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
+    public static IServiceCollection AddCredentialRevocation(this IServiceCollection services)
     {
-        builder.Services.AddScoped<ApiAuthentication>();
-        builder.Services.AddRateLimiter(options =>
+        services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
@@ -34,13 +33,14 @@ public static class CredentialRevocation
                 await ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "API rate limit exceeded for credential revocation. Try again later.", ct);
             };
         });
-        return builder;
+        return services;
     }
 
-    public static IEndpointRouteBuilder MapCredentialRevocation(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapCredentialRevocation(this IEndpointRouteBuilder api)
     {
-        app.MapPost("/api/v3/credentials/revoke", RevokeAsync).DisableAntiforgery().RequireRateLimiting(RateLimitPolicy);
-        return app;
+        // Outside the authenticated group: this endpoint must be called without credentials.
+        api.MapPost("/credentials/revoke", RevokeAsync).DisableAntiforgery().RequireRateLimiting(RateLimitPolicy);
+        return api;
     }
 
     private static async Task RevokeAsync(HttpContext context, TokenService tokens)
@@ -79,19 +79,4 @@ public static class CredentialRevocation
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }
-}
-
-/// <summary>GitHub-shaped API errors: {"message": ..., "documentation_url": ...}.</summary>
-public static class ApiErrors
-{
-    public static async Task WriteAsync(HttpContext context, int status, string message, CancellationToken ct)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new ApiError(message, "https://docs.github.com/rest"), cancellationToken: ct);
-    }
-
-    public sealed record ApiError(
-        [property: JsonPropertyName("message")] string Message,
-        [property: JsonPropertyName("documentation_url")] string DocumentationUrl);
 }

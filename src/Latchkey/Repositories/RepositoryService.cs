@@ -73,6 +73,32 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
         return new CreateRepositoryResult(repo, null);
     }
 
+    /// <summary>Renames, redescribes or changes visibility; null when done, otherwise why not.</summary>
+    public async Task<string?> UpdateAsync(Repository repo, string? name, string? description, bool? isPrivate, CancellationToken ct)
+    {
+        if (name is not null && name != repo.Name)
+        {
+            name = name.Trim();
+            if (RepositoryNames.Validate(name) is { } invalid)
+                return invalid;
+            var normalized = Repository.Normalize(name);
+            if (normalized != repo.NormalizedName && await db.Repositories.AnyAsync(r => r.OwnerId == repo.OwnerId && r.NormalizedName == normalized, ct))
+                return $"The repository {name} already exists on this account.";
+            repo.Name = name;
+            repo.NormalizedName = normalized;
+        }
+        if (description is not null)
+        {
+            if (description.Length > RepositoryNames.MaxDescriptionLength)
+                return $"Description is too long (maximum is {RepositoryNames.MaxDescriptionLength} characters).";
+            repo.Description = description.Trim().Length == 0 ? null : description.Trim();
+        }
+        if (isPrivate is { } visibility)
+            repo.IsPrivate = visibility;
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
     public async Task DeleteAsync(Repository repo, CancellationToken ct)
     {
         await db.Repositories.Where(r => r.Id == repo.Id).ExecuteDeleteAsync(ct);

@@ -1,0 +1,263 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Latchkey.Accounts;
+using Latchkey.Authorization;
+using Latchkey.Data;
+using Latchkey.Repositories;
+using Latchkey.Tokens;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Api;
+
+public static class ApiSetup
+{
+    public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<ApiRateOptions>(builder.Configuration.GetSection("Api"));
+        builder.Services.AddSingleton<ApiRateLimits>();
+        builder.Services.AddScoped<ApiGate>();
+        builder.Services.AddCredentialRevocation();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never);
+        return builder;
+    }
+
+    /// <summary>/api/v3: GitHub's paths, JSON and status codes, so GitHub clients work pointed at this server.</summary>
+    public static WebApplication MapApi(this WebApplication app)
+    {
+        var root = app.MapGroup("/api/v3").DisableAntiforgery();
+        root.MapCredentialRevocation();
+        var api = root.MapGroup("").AddEndpointFilter<ApiGate>();
+        api.MapRootApi();
+        api.MapUserApi();
+        api.MapRepositoryApi();
+        // Anything else under /api/v3 is a JSON 404, never a web page.
+        root.MapFallback(() => ApiErrors.NotFound());
+        return app;
+    }
+}
+
+public static class RootApi
+{
+    public static RouteGroupBuilder MapRootApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/", (HttpRequest request) =>
+        {
+            var urls = ApiUrls.Of(request);
+            return Results.Json(new Dictionary<string, string>
+            {
+                ["current_user_url"] = $"{urls.Api}/user",
+                ["user_url"] = $"{urls.Api}/users/{{user}}",
+                ["user_repositories_url"] = $"{urls.Api}/users/{{user}}/repos",
+                ["repository_url"] = $"{urls.Api}/repos/{{owner}}/{{repo}}",
+                ["rate_limit_url"] = $"{urls.Api}/rate_limit",
+            });
+        });
+        api.MapGet("/meta", () => Results.Json(new Dictionary<string, object>
+        {
+            ["verifiable_password_authentication"] = false,
+            ["installed_version"] = typeof(RootApi).Assembly.GetName().Version?.ToString() ?? "0",
+        }));
+        api.MapGet("/rate_limit", (HttpContext context, ApiRateLimits limits) =>
+        {
+            var window = limits.Peek(ApiGate.CallerOf(context), context.Connection.RemoteIpAddress?.ToString());
+            var core = new Dictionary<string, object>
+            {
+                ["limit"] = window.Limit,
+                ["remaining"] = window.Remaining,
+                ["reset"] = window.Reset.ToUnixTimeSeconds(),
+                ["used"] = Math.Min(window.Used, window.Limit),
+                ["resource"] = "core",
+            };
+            return Results.Json(new Dictionary<string, object> { ["resources"] = new Dictionary<string, object> { ["core"] = core }, ["rate"] = core });
+        }).WithMetadata(new NotRateLimited());
+        return api;
+    }
+}
+
+public static class UserApi
+{
+    public static RouteGroupBuilder MapUserApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/user", async (HttpContext context, LatchkeyDb db) =>
+        {
+            var caller = ApiGate.CallerOf(context);
+            if (ApiGate.RequireUser(caller) is { } refusal)
+                return refusal;
+            var user = caller.User!;
+            var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
+            return Results.Json(UserDto.From(user, caller, publicRepos, ApiUrls.Of(context.Request)));
+        });
+        api.MapGet("/users/{username}", async (HttpContext context, string username, LatchkeyDb db) =>
+        {
+            var normalized = UsernameRules.Normalize(username);
+            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
+            if (user is null)
+                return ApiErrors.NotFound();
+            var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
+            return Results.Json(UserDto.From(user, ApiGate.CallerOf(context), publicRepos, ApiUrls.Of(context.Request)));
+        });
+        return api;
+    }
+}
+
+public static class RepositoryApi
+{
+    public sealed record CreateRepository(
+        [property: JsonPropertyName("name")] string? Name,
+        [property: JsonPropertyName("description")] string? Description,
+        [property: JsonPropertyName("private")] bool? Private,
+        [property: JsonPropertyName("auto_init")] bool? AutoInit);
+
+    public sealed record UpdateRepository(
+        [property: JsonPropertyName("name")] string? Name,
+        [property: JsonPropertyName("description")] string? Description,
+        [property: JsonPropertyName("private")] bool? Private);
+
+    public static RouteGroupBuilder MapRepositoryApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/user/repos", ListOwnAsync);
+        api.MapPost("/user/repos", CreateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        api.MapGet("/users/{username}/repos", ListPublicAsync);
+        api.MapGet("/repos/{owner}/{repo}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
+        api.MapPatch("/repos/{owner}/{repo}", UpdateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        api.MapDelete("/repos/{owner}/{repo}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.DeleteRepo));
+        return api;
+    }
+
+    private static async Task<IResult> ListOwnAsync(HttpContext context, LatchkeyDb db)
+    {
+        var caller = ApiGate.CallerOf(context);
+        if (ApiGate.RequireUser(caller) is { } refusal)
+            return refusal;
+        var query = context.Request.Query;
+        var visibility = query["visibility"].ToString() is { Length: > 0 } v ? v : "all";
+        if (visibility is not ("all" or "public" or "private"))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "visibility", "invalid", "visibility must be all, public or private."));
+        var mine = db.Repositories.AsNoTracking().Include(r => r.Owner).Where(r => r.OwnerId == caller.User!.Id);
+        mine = visibility switch
+        {
+            "public" => mine.Where(r => !r.IsPrivate),
+            "private" => mine.Where(r => r.IsPrivate),
+            _ => mine,
+        };
+        return await PageAsync(context, caller, mine);
+    }
+
+    private static async Task<IResult> ListPublicAsync(HttpContext context, string username, LatchkeyDb db)
+    {
+        var normalized = UsernameRules.Normalize(username);
+        if (!await db.Users.AnyAsync(u => u.NormalizedUserName == normalized, context.RequestAborted))
+            return ApiErrors.NotFound();
+        var caller = ApiGate.CallerOf(context);
+        return await PageAsync(context, caller, db.Repositories.AsNoTracking().Include(r => r.Owner)
+            .Where(r => r.Owner!.NormalizedUserName == normalized && !r.IsPrivate));
+    }
+
+    /// <summary>One page of repositories the caller may read, sorted as GitHub's default (full name), with Link headers.</summary>
+    private static async Task<IResult> PageAsync(HttpContext context, Caller caller, IQueryable<Repository> query)
+    {
+        var (paging, error) = Paging.From(context.Request);
+        if (error is not null)
+            return error;
+        var ascending = context.Request.Query["direction"].ToString() != "desc";
+        var all = (await query.ToListAsync(context.RequestAborted))
+            .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
+            .ToList();
+        var sorted = (ascending ? all.OrderBy(r => r.NormalizedName, StringComparer.Ordinal) : all.OrderByDescending(r => r.NormalizedName, StringComparer.Ordinal)).ToList();
+        paging!.WriteLinks(context, sorted.Count);
+        var urls = ApiUrls.Of(context.Request);
+        return Results.Json(sorted.Skip(paging.Skip).Take(paging.PerPage).Select(r => RepositoryDto.From(r, caller, urls)).ToList());
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, RepositoryService repositories, Microsoft.AspNetCore.Identity.UserManager<User> users)
+    {
+        var caller = ApiGate.CallerOf(context);
+        if (ApiGate.RequireUser(caller) is { } refusal)
+            return refusal;
+        var (body, invalid) = await ReadAsync<CreateRepository>(context);
+        if (invalid is not null)
+            return invalid;
+        if (string.IsNullOrWhiteSpace(body!.Name))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "missing_field"));
+        var isPrivate = body.Private ?? false;
+        var decision = AccessPolicy.DecideCreate(caller, isPrivate);
+        if (!decision.IsAllowed)
+            return MissingScope(decision);
+        var result = await repositories.CreateAsync(caller.User!, body.Name, body.Description, isPrivate, body.AutoInit ?? false, context.RequestAborted);
+        if (result.Repository is not { } repo)
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "custom", result.Error));
+        var dto = RepositoryDto.From(repo, caller, ApiUrls.Of(context.Request));
+        return Results.Json(dto, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
+    {
+        var (found, refusal) = await FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        if (refusal is not null)
+            return refusal;
+        var branch = await store.DefaultBranchAsync(found!, context.RequestAborted);
+        return Results.Json(RepositoryDto.From(found!, ApiGate.CallerOf(context), ApiUrls.Of(context.Request), branch));
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext context, string owner, string repo, RepositoryService repositories)
+    {
+        var (found, refusal) = await FindAsync(context, owner, repo, RepoAction.Admin, repositories);
+        if (refusal is not null)
+            return refusal;
+        var (body, invalid) = await ReadAsync<UpdateRepository>(context);
+        if (invalid is not null)
+            return invalid;
+        var caller = ApiGate.CallerOf(context);
+        // Making a public repository private (or back) needs the full repo scope.
+        if (body!.Private is { } makePrivate && makePrivate != found!.IsPrivate && !AccessPolicy.DecideCreate(caller, isPrivate: true).IsAllowed)
+            return MissingScope(new Decision(DecisionKind.Forbidden, Scopes.Repo));
+        var error = await repositories.UpdateAsync(found!, body.Name, body.Description, body.Private, context.RequestAborted);
+        if (error is not null)
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "custom", error));
+        return Results.Json(RepositoryDto.From(found!, caller, ApiUrls.Of(context.Request)));
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext context, string owner, string repo, RepositoryService repositories)
+    {
+        var (found, refusal) = await FindAsync(context, owner, repo, RepoAction.Delete, repositories);
+        if (refusal is not null)
+            return refusal;
+        await repositories.DeleteAsync(found!, context.RequestAborted);
+        return Results.NoContent();
+    }
+
+    /// <summary>The repository when the policy allows the action; 404 when the caller may not see it, 403 naming what is missing.</summary>
+    private static async Task<(Repository? Repo, IResult? Refusal)> FindAsync(HttpContext context, string owner, string name, RepoAction action, RepositoryService repositories)
+    {
+        var caller = ApiGate.CallerOf(context);
+        var repo = await repositories.FindAsync(owner, name, context.RequestAborted);
+        if (repo is null || name.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
+            return (null, ApiErrors.NotFound());
+        var decision = AccessPolicy.Decide(caller, action, repo);
+        return decision.Kind switch
+        {
+            DecisionKind.Allow => (repo, null),
+            DecisionKind.Challenge when action != RepoAction.Read => (null, ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication")),
+            DecisionKind.Forbidden => (null, MissingScope(decision, action)),
+            _ => (null, ApiErrors.NotFound()),
+        };
+    }
+
+    private static IResult MissingScope(Decision decision, RepoAction action = RepoAction.Write) => decision.MissingScope is { } scope
+        ? ApiErrors.Result(StatusCodes.Status403Forbidden, $"This request needs the {scope} scope; the token does not have it.")
+        : ApiErrors.Result(StatusCodes.Status403Forbidden, action is RepoAction.Delete or RepoAction.Admin ? "Must have admin rights to Repository." : "Resource not accessible by personal access token");
+
+    /// <summary>Reads a JSON body: 400 "Problems parsing JSON" when it cannot be read.</summary>
+    private static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpContext context) where T : class
+    {
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync<T>(context.Request.Body, cancellationToken: context.RequestAborted);
+            return body is null ? (null, ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON")) : (body, null);
+        }
+        catch (JsonException)
+        {
+            return (null, ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON"));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Latchkey.Authorization;
+using Latchkey.Tokens;
+
+namespace Latchkey.Api;
+
+/// <summary>Endpoint metadata: the scopes an endpoint checks for (X-Accepted-OAuth-Scopes).</summary>
+public sealed record AcceptedScopes(params string[] Scopes);
+
+/// <summary>Endpoint metadata: calls that do not count against the rate limit (GET /rate_limit).</summary>
+public sealed record NotRateLimited;
+
+/// <summary>API rate limits (section "Api"): per user for token calls, per address for anonymous ones.</summary>
+public sealed class ApiRateOptions
+{
+    public int UserLimit { get; set; } = 5000;
+    public int AnonymousLimit { get; set; } = 60;
+}
+
+public sealed record RateWindow(string Key, int Limit, int Used, DateTimeOffset Reset)
+{
+    public int Remaining => Math.Max(0, Limit - Used);
+}
+
+/// <summary>Hourly request counts, per process (REVIEW: shared across nodes with production mode).</summary>
+public sealed class ApiRateLimits(TimeProvider clock, Microsoft.Extensions.Options.IOptions<ApiRateOptions> options)
+{
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Start, int Used)> _windows = new(StringComparer.Ordinal);
+
+    public RateWindow Peek(Caller caller, string? address) => Window(caller, address, count: false);
+
+    public RateWindow Count(Caller caller, string? address) => Window(caller, address, count: true);
+
+    private RateWindow Window(Caller caller, string? address, bool count)
+    {
+        var now = clock.GetUtcNow();
+        var (key, limit) = caller.User is { } user ? ($"user:{user.Id}", options.Value.UserLimit) : ($"ip:{address}", options.Value.AnonymousLimit);
+        var window = _windows.AddOrUpdate(key,
+            _ => (now, count ? 1 : 0),
+            (_, old) => now - old.Start >= TimeSpan.FromHours(1) ? (now, count ? 1 : 0) : (old.Start, old.Used + (count ? 1 : 0)));
+        return new RateWindow(key, limit, window.Used, window.Start + TimeSpan.FromHours(1));
+    }
+}
+
+/// <summary>
+/// Every /api/v3 call passes here: the shared credential reader (tokens, throttle, security log),
+/// then the rate limit, then GitHub's headers. The caller is left in HttpContext.Items for handlers.
+/// </summary>
+public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, TokenLifetimePolicy lifetime) : IEndpointFilter
+{
+    private const string CallerItem = "latchkey:api-caller";
+
+    public static Caller CallerOf(HttpContext context) => context.Items[CallerItem] as Caller ?? Caller.Anonymous;
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var headers = http.Response.Headers;
+        var endpoint = http.GetEndpoint();
+        headers["X-GitHub-Media-Type"] = "github.v3; format=json";
+
+        var result = await credentials.ReadAsync(http);
+        switch (result.Outcome)
+        {
+            case CredentialOutcome.Throttled:
+                headers.RetryAfter = CredentialThrottle.Seconds(result.RetryAfter!.Value).ToString(CultureInfo.InvariantCulture);
+                return ApiErrors.Result(StatusCodes.Status429TooManyRequests, result.Message!);
+            case CredentialOutcome.PasswordNotSupported:
+                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Password authentication is not supported for the API. Use a personal access token.");
+            case CredentialOutcome.Malformed:
+                return ApiErrors.Result(StatusCodes.Status400BadRequest, result.Message!);
+            case CredentialOutcome.BadToken:
+                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
+        }
+
+        var caller = result.Caller;
+        http.Items[CallerItem] = caller;
+        if (caller.IsAuthenticated)
+        {
+            headers["X-OAuth-Scopes"] = Scopes.Join(caller.Scopes);
+            headers["X-Accepted-OAuth-Scopes"] = string.Join(", ", endpoint?.Metadata.GetMetadata<AcceptedScopes>()?.Scopes ?? []);
+            if (result.Token is { } token && lifetime.EffectiveExpiry(token) is { } expiry)
+                headers["github-authentication-token-expiration"] = expiry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+        }
+
+        var address = http.Connection.RemoteIpAddress?.ToString();
+        var counted = endpoint?.Metadata.GetMetadata<NotRateLimited>() is null;
+        var window = counted ? limits.Count(caller, address) : limits.Peek(caller, address);
+        headers["x-ratelimit-limit"] = window.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-remaining"] = window.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-used"] = Math.Min(window.Used, window.Limit).ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-reset"] = window.Reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        headers["x-ratelimit-resource"] = "core";
+        if (counted && window.Used > window.Limit)
+        {
+            return ApiErrors.Result(StatusCodes.Status403Forbidden, caller.IsAuthenticated
+                ? "API rate limit exceeded for user ID " + caller.User!.Id.ToString(CultureInfo.InvariantCulture) + "."
+                : $"API rate limit exceeded for {address}. (But here's the good news: Authenticated requests get a higher rate limit.)");
+        }
+        return await next(context);
+    }
+
+    /// <summary>For endpoints that need a user: 401 "Requires authentication" otherwise.</summary>
+    public static IResult? RequireUser(Caller caller) =>
+        caller.IsAuthenticated ? null : ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication");
+}
