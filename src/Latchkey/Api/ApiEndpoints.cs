@@ -185,7 +185,11 @@ public static class RepositoryApi
             return MissingScope(decision);
         var result = await repositories.CreateAsync(caller.User!, body.Name, body.Description, isPrivate, body.AutoInit ?? false, context.RequestAborted);
         if (result.Repository is not { } repo)
-            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "custom", result.Error));
+        {
+            // GitHub's own wording, which clients (Octokit) recognise.
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "custom",
+                result.NameTaken ? "name already exists on this account" : result.Error));
+        }
         var dto = RepositoryDto.From(repo, caller, ApiUrls.Of(context.Request));
         return Results.Json(dto, statusCode: StatusCodes.Status201Created);
     }

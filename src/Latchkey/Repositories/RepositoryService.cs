@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Repositories;
 
-public sealed record CreateRepositoryResult(Repository? Repository, string? Error);
+public sealed record CreateRepositoryResult(Repository? Repository, string? Error, bool NameTaken = false);
 
 /// <summary>Repository records and their bare repositories, kept in step.</summary>
 public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, TimeProvider clock)
@@ -34,7 +34,7 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
 
         var normalized = Repository.Normalize(name);
         if (await db.Repositories.AnyAsync(r => r.OwnerId == owner.Id && r.NormalizedName == normalized, ct))
-            return new CreateRepositoryResult(null, $"The repository {name} already exists on this account.");
+            return new CreateRepositoryResult(null, $"The repository {name} already exists on this account.", NameTaken: true);
 
         var repo = new Repository
         {
@@ -54,7 +54,7 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
         {
             // A concurrent create of the same name won the unique index.
             db.Entry(repo).State = EntityState.Detached;
-            return new CreateRepositoryResult(null, $"The repository {name} already exists on this account.");
+            return new CreateRepositoryResult(null, $"The repository {name} already exists on this account.", NameTaken: true);
         }
 
         try

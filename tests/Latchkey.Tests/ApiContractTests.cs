@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.Json;
+using Latchkey.Tests.Support;
+
+namespace Latchkey.Tests;
+
+/// <summary>The API's header contract: rate limits, pagination, scopes, and JSON errors everywhere.</summary>
+public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+{
+    private const string Password = "api contract passphrase";
+    private LatchkeyServer Server => fixture.Server;
+
+    private async Task<(string Name, HttpClient Http)> TokenClientAsync(params string[] scopes)
+    {
+        var name = fixture.NewUsername("contract");
+        using var web = Server.NewBrowserSession();
+        await web.SignUpAsync(name, Password);
+        var token = await web.CreateTokenAsync("api", scopes);
+        var http = new HttpClient { BaseAddress = new Uri(Server.BaseAddress, "api/v3/") };
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "token " + token);
+        return (name, http);
+    }
+
+    [Fact]
+    public async Task Lists_are_paged_with_link_headers()
+    {
+        var (name, http) = await TokenClientAsync("repo");
+        using var _ = http;
+        for (var i = 0; i < 5; i++)
+        {
+            using var created = await http.PostAsync("user/repos", new StringContent($"{{\"name\":\"r{i}\"}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        using var first = await http.GetAsync("user/repos?per_page=2");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var link = first.Headers.GetValues("Link").Single();
+        Assert.Contains("per_page=2&page=2>; rel=\"next\"", link, StringComparison.Ordinal);
+        Assert.Contains("per_page=2&page=3>; rel=\"last\"", link, StringComparison.Ordinal);
+        using (var json = JsonDocument.Parse(await first.Content.ReadAsStringAsync()))
+            Assert.Equal(["r0", "r1"], json.RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
+
+        using var last = await http.GetAsync("user/repos?per_page=2&page=3");
+        Assert.Contains("rel=\"prev\"", last.Headers.GetValues("Link").Single(), StringComparison.Ordinal);
+        using (var json = JsonDocument.Parse(await last.Content.ReadAsStringAsync()))
+            Assert.Equal(["r4"], json.RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()!).ToArray());
+
+        foreach (var bad in new[] { "per_page=0", "per_page=101", "per_page=x", "page=0", "visibility=secret" })
+        {
+            using var response = await http.GetAsync($"user/repos?{bad}");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Contains("\"message\":\"Validation Failed\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Every_call_carries_the_rate_limit_and_anonymous_callers_get_60_an_hour()
+    {
+        var (_, http) = await TokenClientAsync("repo");
+        using var _ = http;
+        using (var response = await http.GetAsync("user"))
+        {
+            Assert.Equal("5000", response.Headers.GetValues("x-ratelimit-limit").Single());
+            Assert.Equal("4999", response.Headers.GetValues("x-ratelimit-remaining").Single());
+            Assert.Equal("1", response.Headers.GetValues("x-ratelimit-used").Single());
+            Assert.Equal("core", response.Headers.GetValues("x-ratelimit-resource").Single());
+            Assert.True(long.Parse(response.Headers.GetValues("x-ratelimit-reset").Single(), System.Globalization.CultureInfo.InvariantCulture) > Server.Clock.GetUtcNow().ToUnixTimeSeconds());
+        }
+
+        using var anonymous = new HttpClient(WebSession.Handler(null, IPAddress.Parse("127.0.0.20"))) { BaseAddress = new Uri(Server.BaseAddress, "api/v3/") };
+        for (var i = 0; i < 60; i++)
+        {
+            using var ok = await anonymous.GetAsync("users/nobody-at-all");
+            Assert.Equal(HttpStatusCode.NotFound, ok.StatusCode);
+        }
+        using var limited = await anonymous.GetAsync("users/nobody-at-all");
+        Assert.Equal(HttpStatusCode.Forbidden, limited.StatusCode);
+        Assert.Equal("0", limited.Headers.GetValues("x-ratelimit-remaining").Single());
+        Assert.Contains("API rate limit exceeded for 127.0.0.20.", await limited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var stillFree = await anonymous.GetAsync("rate_limit");
+        Assert.Equal(HttpStatusCode.OK, stillFree.StatusCode);
+
+        Server.Clock.Advance(TimeSpan.FromHours(1));
+        using var later = await anonymous.GetAsync("users/nobody-at-all");
+        Assert.Equal(HttpStatusCode.NotFound, later.StatusCode);
+    }
+
+    [Fact]
+    public async Task Private_repositories_are_404_to_others_and_scopes_are_named_when_missing()
+    {
+        var (owner, ownerHttp) = await TokenClientAsync("repo");
+        using var _ = ownerHttp;
+        using (var created = await ownerHttp.PostAsync("user/repos", new StringContent("{\"name\":\"secret\",\"private\":true}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var (_, otherHttp) = await TokenClientAsync("repo");
+        using var __ = otherHttp;
+        using (var hidden = await otherHttp.GetAsync($"repos/{owner}/secret"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+            Assert.Contains("\"message\":\"Not Found\"", await hidden.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var anonymous = new HttpClient { BaseAddress = new Uri(Server.BaseAddress, "api/v3/") })
+        using (var hidden = await anonymous.GetAsync($"repos/{owner}/secret"))
+            Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+
+        using (var delete = await ownerHttp.DeleteAsync($"repos/{owner}/secret"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+            Assert.Equal("delete_repo", delete.Headers.GetValues("X-Accepted-OAuth-Scopes").Single());
+            Assert.Contains("needs the delete_repo scope", await delete.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var garbage = await ownerHttp.PatchAsync($"repos/{owner}/secret", new StringContent("{oops", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+            Assert.Contains("Problems parsing JSON", await garbage.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var unknown = await ownerHttp.GetAsync("no/such/endpoint/here"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+            Assert.Equal("application/json", unknown.Content.Headers.ContentType?.MediaType);
+        }
+    }
+}
