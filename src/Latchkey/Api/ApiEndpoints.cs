@@ -30,6 +30,7 @@ public static class ApiSetup
         api.MapRootApi();
         api.MapUserApi();
         api.MapRepositoryApi();
+        api.MapContentsApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound());
         return app;
@@ -231,7 +232,7 @@ public static class RepositoryApi
     }
 
     /// <summary>The repository when the policy allows the action; 404 when the caller may not see it, 403 naming what is missing.</summary>
-    private static async Task<(Repository? Repo, IResult? Refusal)> FindAsync(HttpContext context, string owner, string name, RepoAction action, RepositoryService repositories)
+    public static async Task<(Repository? Repo, IResult? Refusal)> FindAsync(HttpContext context, string owner, string name, RepoAction action, RepositoryService repositories)
     {
         var caller = ApiGate.CallerOf(context);
         var repo = await repositories.FindAsync(owner, name, context.RequestAborted);

@@ -45,8 +45,17 @@ public static class HostingSetup
     /// </summary>
     public static WebApplication UseLatchkeyErrors(this WebApplication app)
     {
-        app.UseExceptionHandler("/error");
-        app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+        // The API answers in JSON, always; pages get the error page.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api =>
+            api.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                ExceptionHandler = context => Api.ApiErrors.WriteAsync(context, StatusCodes.Status500InternalServerError, "Server Error", context.RequestAborted),
+            }));
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), pages =>
+        {
+            pages.UseExceptionHandler("/error");
+            pages.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+        });
         return app;
     }
 }

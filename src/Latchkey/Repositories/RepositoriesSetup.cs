@@ -10,6 +10,7 @@ public static class RepositoriesSetup
             new RepositoryStore(services.GetRequiredService<DataDirectory>().Repositories, services.GetRequiredService<TimeProvider>()));
         builder.Services.AddScoped<RepositoryService>();
         builder.Services.AddSingleton<RepositoryBrowser>();
+        builder.Services.AddSingleton<RepositoryWriter>();
         return builder;
     }
 }

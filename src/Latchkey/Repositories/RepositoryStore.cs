@@ -2,12 +2,15 @@ using System.Text;
 
 namespace Latchkey.Repositories;
 
-public sealed record TreeEntry(string Name, string Type, string Mode, long? Size)
+public sealed record TreeEntry(string Name, string Type, string Mode, long? Size, string Sha = "")
 {
     public bool IsDirectory => Type == "tree";
 }
 
 public sealed record CommitSummary(string Sha, string Subject, string AuthorName, DateTimeOffset When);
+
+public sealed record CommitDetails(string Sha, string Tree, IReadOnlyList<string> Parents, string AuthorName, string AuthorEmail, DateTimeOffset AuthorDate,
+    string CommitterName, string CommitterEmail, DateTimeOffset CommitterDate, string Message);
 
 /// <summary>
 /// Bare repositories on disk, addressed by ids (never by names, so no name reaches the filesystem),
@@ -95,6 +98,29 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
         return new CommitSummary(parts[0], parts[1], parts[2], DateTimeOffset.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The object id at a path (blob or tree), or null.</summary>
+    public async Task<string?> ObjectIdAsync(Repository repo, string gitRef, string path, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef) || !IsSafePath(path))
+            return null;
+        var result = await GitCommand.RunAsync(PathOf(repo), ["rev-parse", "--verify", "--quiet", $"{gitRef}:{path}"], ct);
+        return result.Succeeded ? result.Text.Trim() : null;
+    }
+
+    /// <summary>A commit's fields: sha, tree, parents, author and committer (name, email, date), message.</summary>
+    public async Task<CommitDetails?> CommitAsync(Repository repo, string gitRef, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef))
+            return null;
+        var result = await GitCommand.RunAsync(PathOf(repo), ["show", "-s", "--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B", gitRef, "--"], ct);
+        var parts = result.Text.Split('\0');
+        if (!result.Succeeded || parts.Length < 10)
+            return null;
+        DateTimeOffset Date(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        return new CommitDetails(parts[0], parts[1], parts[2].Split(' ', StringSplitOptions.RemoveEmptyEntries),
+            parts[3], parts[4], Date(parts[5]), parts[6], parts[7], Date(parts[8]), parts[9].TrimEnd('\n'));
+    }
+
     /// <summary>"tree", "blob", or null when the path does not exist at the ref.</summary>
     public async Task<string?> ObjectTypeAsync(Repository repo, string gitRef, string path, CancellationToken ct)
     {
@@ -120,7 +146,7 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
                 continue;
             var fields = record[..tab].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             long? size = fields.Length > 3 && long.TryParse(fields[3], System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : null;
-            entries.Add(new TreeEntry(record[(tab + 1)..], fields[1], fields[0], size));
+            entries.Add(new TreeEntry(record[(tab + 1)..], fields[1], fields[0], size, fields[2]));
         }
         return entries
             .OrderBy(e => e.IsDirectory ? 0 : 1)
@@ -150,7 +176,7 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
         path.Length <= 4096 && !path.Contains('\0', StringComparison.Ordinal) && !path.StartsWith('/')
         && path.Split('/').All(part => part is not (".." or "."));
 
-    private static async Task<string> Run(string directory, string[] args, CancellationToken ct, byte[]? input = null, IDictionary<string, string>? env = null)
+    internal static async Task<string> Run(string directory, string[] args, CancellationToken ct, byte[]? input = null, IDictionary<string, string>? env = null)
     {
         var result = await GitCommand.RunAsync(directory, args, ct, input, env);
         if (!result.Succeeded)

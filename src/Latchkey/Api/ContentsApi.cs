@@ -1,0 +1,224 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Latchkey.Authorization;
+using Latchkey.Repositories;
+using Latchkey.Tokens;
+
+namespace Latchkey.Api;
+
+/// <summary>The contents API: read files and folders, and write or delete a file as a real commit.</summary>
+public static partial class ContentsApi
+{
+    public const long MaxFileBytes = 1024 * 1024;
+
+    public sealed record WriteFile(
+        [property: JsonPropertyName("message")] string? Message,
+        [property: JsonPropertyName("content")] string? Content,
+        [property: JsonPropertyName("sha")] string? Sha,
+        [property: JsonPropertyName("branch")] string? Branch);
+
+    public sealed record LinksDto(
+        [property: JsonPropertyName("self")] string Self,
+        [property: JsonPropertyName("git")] string Git,
+        [property: JsonPropertyName("html")] string Html);
+
+    public sealed record ContentDto(
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("encoding"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Encoding,
+        [property: JsonPropertyName("size")] long Size,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("path")] string Path,
+        [property: JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content,
+        [property: JsonPropertyName("sha")] string Sha,
+        [property: JsonPropertyName("url")] string Url,
+        [property: JsonPropertyName("git_url")] string GitUrl,
+        [property: JsonPropertyName("html_url")] string HtmlUrl,
+        [property: JsonPropertyName("download_url")] string? DownloadUrl,
+        [property: JsonPropertyName("_links")] LinksDto Links);
+
+    public sealed record PersonDto(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("email")] string Email,
+        [property: JsonPropertyName("date")] DateTimeOffset Date);
+
+    public sealed record ShaDto(
+        [property: JsonPropertyName("sha")] string Sha,
+        [property: JsonPropertyName("url")] string Url);
+
+    public sealed record CommitDto(
+        [property: JsonPropertyName("sha")] string Sha,
+        [property: JsonPropertyName("node_id")] string NodeId,
+        [property: JsonPropertyName("url")] string Url,
+        [property: JsonPropertyName("html_url")] string HtmlUrl,
+        [property: JsonPropertyName("author")] PersonDto Author,
+        [property: JsonPropertyName("committer")] PersonDto Committer,
+        [property: JsonPropertyName("message")] string Message,
+        [property: JsonPropertyName("tree")] ShaDto Tree,
+        [property: JsonPropertyName("parents")] IReadOnlyList<ShaDto> Parents);
+
+    public sealed record ChangeDto(
+        [property: JsonPropertyName("content")] ContentDto? Content,
+        [property: JsonPropertyName("commit")] CommitDto Commit);
+
+    [GeneratedRegex("lk[pf]_[A-Za-z0-9]{36}", RegexOptions.CultureInvariant)]
+    private static partial Regex TokenShape();
+
+    public static RouteGroupBuilder MapContentsApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
+        api.MapGet("/repos/{owner}/{repo}/contents/{**path}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
+        api.MapPut("/repos/{owner}/{repo}/contents/{**path}", PutAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        api.MapDelete("/repos/{owner}/{repo}/contents/{**path}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        return api;
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, string? path, RepositoryService repositories, RepositoryStore store)
+    {
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        if (refusal is not null)
+            return refusal;
+        path = (path ?? "").Trim('/');
+        var gitRef = await RefAsync(context, found!, store);
+        if (gitRef is null)
+            return ApiErrors.Result(StatusCodes.Status404NotFound, "This repository is empty.");
+        var urls = ApiUrls.Of(context.Request);
+        switch (await store.ObjectTypeAsync(found!, gitRef, path, context.RequestAborted))
+        {
+            case "blob":
+                return await FileAsync(context, found!, store, gitRef, path, urls) is { } file ? Results.Json(file) : TooLarge();
+            case "tree":
+                var entries = await store.ListTreeAsync(found!, gitRef, path, context.RequestAborted);
+                return Results.Json(entries.Select(e => Entry(found!, gitRef, RepositoryBrowser.Combine(path, e.Name), e, urls)).ToList());
+            default:
+                return ApiErrors.NotFound();
+        }
+    }
+
+    private static async Task<IResult> ReadmeAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
+    {
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        if (refusal is not null)
+            return refusal;
+        var gitRef = await RefAsync(context, found!, store);
+        if (gitRef is null)
+            return ApiErrors.NotFound();
+        var readme = (await store.ListTreeAsync(found!, gitRef, "", context.RequestAborted))
+            .FirstOrDefault(e => !e.IsDirectory && e.Name.StartsWith("README", StringComparison.OrdinalIgnoreCase));
+        if (readme is null)
+            return ApiErrors.NotFound();
+        return await FileAsync(context, found!, store, gitRef, readme.Name, ApiUrls.Of(context.Request)) is { } file ? Results.Json(file) : TooLarge();
+    }
+
+    private static Task<IResult> PutAsync(HttpContext context, string owner, string repo, string? path,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens) =>
+        ChangeAsync(context, owner, repo, path, delete: false, repositories, store, writer, tokens);
+
+    private static Task<IResult> DeleteAsync(HttpContext context, string owner, string repo, string? path,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens) =>
+        ChangeAsync(context, owner, repo, path, delete: true, repositories, store, writer, tokens);
+
+    private static async Task<IResult> ChangeAsync(HttpContext context, string owner, string repo, string? path, bool delete,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens)
+    {
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Write, repositories);
+        if (refusal is not null)
+            return refusal;
+        WriteFile? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<WriteFile>(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException)
+        {
+            return ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON");
+        }
+        if (body is null || string.IsNullOrWhiteSpace(body.Message))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Content", "message", "missing_field"));
+        byte[]? content = null;
+        if (!delete)
+        {
+            if (body.Content is null)
+                return ApiErrors.Validation(new ApiErrors.FieldError("Content", "content", "missing_field"));
+            try
+            {
+                content = Convert.FromBase64String(body.Content);
+            }
+            catch (FormatException)
+            {
+                return ApiErrors.Validation(new ApiErrors.FieldError("Content", "content", "invalid", "content is not valid Base64"));
+            }
+            if (content.Length > MaxFileBytes * 100)
+                return ApiErrors.Result(StatusCodes.Status413PayloadTooLarge, "The file is too large for the contents API; push it with git.");
+            // Push protection holds here too: a live token never lands through the API.
+            var text = System.Text.Encoding.Latin1.GetString(content);
+            var leaked = new List<PersonalAccessToken>();
+            foreach (Match match in TokenShape().Matches(text))
+            {
+                if (await tokens.FindLiveAsync(match.Value, context.RequestAborted) is { } token)
+                    leaked.Add(token);
+            }
+            if (leaked.Count > 0)
+            {
+                foreach (var token in leaked)
+                    await tokens.RevokeLeakedAsync(token, $"found by push protection in a file written to {owner}/{found!.Name} through the API ({path})", context.RequestAborted);
+                return ApiErrors.Result(StatusCodes.Status409Conflict, "Push cannot contain secrets: the file holds a live Latchkey personal access token, which has been revoked.");
+            }
+        }
+        path = (path ?? "").Trim('/');
+        var user = ApiGate.CallerOf(context).User!;
+        var branch = body.Branch ?? await store.DefaultBranchAsync(found!, context.RequestAborted) ?? RepositoryStore.InitialBranch;
+        var who = new CommitIdentity(user.UserName!, user.Email ?? $"{user.UserName}@users.noreply.latchkey");
+        var result = await writer.WriteFileAsync(found!, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
+        if (result.Error is not null)
+            return result.Status == 422 ? ApiErrors.Validation(new ApiErrors.FieldError("Content", "sha", "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);
+        await repositories.RecordPushAsync(found!, context.RequestAborted);
+
+        var urls = ApiUrls.Of(context.Request);
+        var commit = await store.CommitAsync(found!, result.CommitSha!, context.RequestAborted);
+        var file = delete ? null : await FileAsync(context, found!, store, branch, path, urls, includeContent: false);
+        return Results.Json(new ChangeDto(file, ToDto(found!, commit!, urls)), statusCode: delete ? 200 : result.Status);
+    }
+
+    private static async Task<string?> RefAsync(HttpContext context, Repository repo, RepositoryStore store) =>
+        context.Request.Query["ref"].ToString() is { Length: > 0 } requested ? requested : await store.DefaultBranchAsync(repo, context.RequestAborted);
+
+    private static async Task<ContentDto?> FileAsync(HttpContext context, Repository repo, RepositoryStore store, string gitRef, string path, ApiUrls urls, bool includeContent = true)
+    {
+        var bytes = await store.ReadBlobAsync(repo, gitRef, path, MaxFileBytes, context.RequestAborted);
+        var sha = await store.ObjectIdAsync(repo, gitRef, path, context.RequestAborted);
+        if (bytes is null || sha is null)
+            return null;
+        var full = $"{repo.Owner!.UserName}/{repo.Name}";
+        var name = path.Contains('/', StringComparison.Ordinal) ? path[(path.LastIndexOf('/') + 1)..] : path;
+        var self = $"{urls.Api}/repos/{full}/contents/{path}?ref={Uri.EscapeDataString(gitRef)}";
+        var git = $"{urls.Api}/repos/{full}/git/blobs/{sha}";
+        var html = $"{urls.Web}/{full}/blob/{gitRef}/{path}";
+        return new ContentDto("file", "base64", bytes.Length, name, path, includeContent ? Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks) : null,
+            sha, self, git, html, $"{urls.Web}/{full}/raw/{gitRef}/{path}", new LinksDto(self, git, html));
+    }
+
+    private static ContentDto Entry(Repository repo, string gitRef, string path, TreeEntry entry, ApiUrls urls)
+    {
+        var full = $"{repo.Owner!.UserName}/{repo.Name}";
+        var self = $"{urls.Api}/repos/{full}/contents/{path}?ref={Uri.EscapeDataString(gitRef)}";
+        var git = $"{urls.Api}/repos/{full}/git/{(entry.IsDirectory ? "trees" : "blobs")}/{entry.Sha}";
+        var html = $"{urls.Web}/{full}/{(entry.IsDirectory ? "tree" : "blob")}/{gitRef}/{path}";
+        return new ContentDto(entry.IsDirectory ? "dir" : "file", null, entry.Size ?? 0, entry.Name, path, null, entry.Sha, self, git, html,
+            entry.IsDirectory ? null : $"{urls.Web}/{full}/raw/{gitRef}/{path}", new LinksDto(self, git, html));
+    }
+
+    public static CommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)
+    {
+        var full = $"{repo.Owner!.UserName}/{repo.Name}";
+        return new CommitDto(commit.Sha, NodeIds.For("Commit", repo.Id) + commit.Sha[..8], $"{urls.Api}/repos/{full}/git/commits/{commit.Sha}",
+            $"{urls.Web}/{full}/commit/{commit.Sha}",
+            new PersonDto(commit.AuthorName, commit.AuthorEmail, commit.AuthorDate),
+            new PersonDto(commit.CommitterName, commit.CommitterEmail, commit.CommitterDate),
+            commit.Message,
+            new ShaDto(commit.Tree, $"{urls.Api}/repos/{full}/git/trees/{commit.Tree}"),
+            commit.Parents.Select(p => new ShaDto(p, $"{urls.Api}/repos/{full}/git/commits/{p}")).ToList());
+    }
+
+    private static IResult TooLarge() => ApiErrors.Result(StatusCodes.Status403Forbidden, "This file is too large to be returned by the contents API (over 1 MB); use the raw URL or git.");
+}
