@@ -31,6 +31,7 @@ public static class ApiSetup
         api.MapUserApi();
         api.MapRepositoryApi();
         api.MapContentsApi();
+        api.MapCollaboratorApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound());
         return app;
@@ -134,7 +135,9 @@ public static class RepositoryApi
         var visibility = query["visibility"].ToString() is { Length: > 0 } v ? v : "all";
         if (visibility is not ("all" or "public" or "private"))
             return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "visibility", "invalid", "visibility must be all, public or private."));
-        var mine = db.Repositories.AsNoTracking().Include(r => r.Owner).Where(r => r.OwnerId == caller.User!.Id);
+        var id = caller.User!.Id;
+        var mine = db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
+            .Where(r => r.OwnerId == id || r.Collaborators.Any(c => c.UserId == id));
         mine = visibility switch
         {
             "public" => mine.Where(r => !r.IsPrivate),
@@ -150,7 +153,7 @@ public static class RepositoryApi
         if (!await db.Users.AnyAsync(u => u.NormalizedUserName == normalized, context.RequestAborted))
             return ApiErrors.NotFound();
         var caller = ApiGate.CallerOf(context);
-        return await PageAsync(context, caller, db.Repositories.AsNoTracking().Include(r => r.Owner)
+        return await PageAsync(context, caller, db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
             .Where(r => r.Owner!.NormalizedUserName == normalized && !r.IsPrivate));
     }
 

@@ -44,8 +44,9 @@ public static class AccessPolicy
     {
         var user = caller.User;
         var isOwner = user is not null && user.Id == repo.OwnerId;
+        var granted = user is null ? null : repo.Collaborators.FirstOrDefault(c => c.UserId == user.Id)?.Permission;
 
-        var userMayRead = !repo.IsPrivate || isOwner;
+        var userMayRead = !repo.IsPrivate || isOwner || granted is not null;
         var credentialMayRead = !repo.IsPrivate || CredentialAllows(caller, Scopes.Repo);
         if (!(userMayRead && credentialMayRead))
             return caller.IsAuthenticated ? Decision.NotFound : Decision.Challenge;
@@ -55,8 +56,13 @@ public static class AccessPolicy
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
 
-        // Only the owner administers a repository until collaborators exist.
-        var userMay = isOwner;
+        // The owner may do everything; collaborators what their permission says.
+        var userMay = isOwner || action switch
+        {
+            RepoAction.Write => granted is CollaboratorRole.Push or CollaboratorRole.Admin,
+            RepoAction.Admin or RepoAction.Delete => granted is CollaboratorRole.Admin,
+            _ => false,
+        };
         var (credentialMay, scope) = action switch
         {
             RepoAction.Write or RepoAction.Admin => repo.IsPrivate

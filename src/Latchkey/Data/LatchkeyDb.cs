@@ -17,6 +17,8 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
     public DbSet<UserSession> Sessions => Set<UserSession>();
     public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
     public DbSet<TokenReminder> TokenReminders => Set<TokenReminder>();
+    public DbSet<Collaborator> Collaborators => Set<Collaborator>();
+    public DbSet<RepositoryInvitation> Invitations => Set<RepositoryInvitation>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -64,6 +66,23 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             reminder.HasIndex(r => new { r.TokenId, r.Kind, r.ExpiresAt }).IsUnique();
             reminder.Property(r => r.Kind).HasMaxLength(16);
             reminder.HasOne<PersonalAccessToken>().WithMany().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<Collaborator>(collaborator =>
+        {
+            collaborator.HasIndex(c => new { c.RepositoryId, c.UserId }).IsUnique();
+            collaborator.HasOne<Repository>().WithMany(r => r.Collaborators).HasForeignKey(c => c.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            collaborator.HasOne(c => c.User).WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<RepositoryInvitation>(invitation =>
+        {
+            invitation.ToTable("RepositoryInvitations");
+            invitation.HasIndex(i => new { i.RepositoryId, i.InviteeId }).IsUnique();
+            invitation.HasIndex(i => i.InviteeId);
+            invitation.HasOne(i => i.Repository).WithMany().HasForeignKey(i => i.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            invitation.HasOne(i => i.Invitee).WithMany().HasForeignKey(i => i.InviteeId).OnDelete(DeleteBehavior.Cascade);
+            invitation.HasOne(i => i.Inviter).WithMany().HasForeignKey(i => i.InviterId).OnDelete(DeleteBehavior.Restrict);
         });
 
         builder.Entity<Repository>(repo =>

@@ -16,5 +16,8 @@ public sealed class Repository
     public DateTime CreatedAt { get; set; }
     public DateTime? PushedAt { get; set; }
 
+    /// <summary>Loaded with the repository wherever access is decided.</summary>
+    public List<Collaborator> Collaborators { get; set; } = [];
+
     public static string Normalize(string name) => name.ToUpperInvariant();
 }

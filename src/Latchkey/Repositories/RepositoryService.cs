@@ -13,12 +13,12 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
     {
         var owner = Accounts.UsernameRules.Normalize(ownerName);
         var name = Repository.Normalize(RepositoryNames.StripGitSuffix(repoName));
-        return await db.Repositories.Include(r => r.Owner)
+        return await db.Repositories.Include(r => r.Owner).Include(r => r.Collaborators)
             .SingleOrDefaultAsync(r => r.Owner!.NormalizedUserName == owner && r.NormalizedName == name, ct);
     }
 
     public Task<List<Repository>> ListForOwnerAsync(long ownerId, bool includePrivate, CancellationToken ct) =>
-        db.Repositories.AsNoTracking().Include(r => r.Owner)
+        db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
             .Where(r => r.OwnerId == ownerId && (includePrivate || !r.IsPrivate))
             .OrderBy(r => r.NormalizedName)
             .ToListAsync(ct);

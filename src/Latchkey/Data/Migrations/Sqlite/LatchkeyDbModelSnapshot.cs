@@ -159,6 +159,34 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("TokenReminders");
                 });
 
+            modelBuilder.Entity("Latchkey.Repositories.Collaborator", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Permission")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("RepositoryId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("Collaborators");
+                });
+
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
                 {
                     b.Property<long>("Id")
@@ -197,6 +225,39 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("Repositories");
+                });
+
+            modelBuilder.Entity("Latchkey.Repositories.RepositoryInvitation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("InviteeId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("InviterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Permission")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("InviteeId");
+
+                    b.HasIndex("InviterId");
+
+                    b.HasIndex("RepositoryId", "InviteeId")
+                        .IsUnique();
+
+                    b.ToTable("RepositoryInvitations", (string)null);
                 });
 
             modelBuilder.Entity("Latchkey.SecurityLog.SecurityEvent", b =>
@@ -457,6 +518,23 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Latchkey.Repositories.Collaborator", b =>
+                {
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany("Collaborators")
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Accounts.User", "User")
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("User");
+                });
+
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
                 {
                     b.HasOne("Latchkey.Accounts.User", "Owner")
@@ -466,6 +544,33 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Owner");
+                });
+
+            modelBuilder.Entity("Latchkey.Repositories.RepositoryInvitation", b =>
+                {
+                    b.HasOne("Latchkey.Accounts.User", "Invitee")
+                        .WithMany()
+                        .HasForeignKey("InviteeId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Accounts.User", "Inviter")
+                        .WithMany()
+                        .HasForeignKey("InviterId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Repositories.Repository", "Repository")
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Invitee");
+
+                    b.Navigation("Inviter");
+
+                    b.Navigation("Repository");
                 });
 
             modelBuilder.Entity("Latchkey.SecurityLog.SecurityEvent", b =>
@@ -537,6 +642,11 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
+                {
+                    b.Navigation("Collaborators");
                 });
 #pragma warning restore 612, 618
         }
