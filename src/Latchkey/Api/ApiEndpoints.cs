@@ -32,6 +32,9 @@ public static class ApiSetup
         api.MapRepositoryApi();
         api.MapContentsApi();
         api.MapCollaboratorApi();
+        api.MapAdminApi();
+        api.MapUserSelfApi();
+        api.MapBranchApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound());
         return app;
