@@ -63,6 +63,8 @@ public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal("4999", response.Headers.GetValues("x-ratelimit-remaining").Single());
             Assert.Equal("1", response.Headers.GetValues("x-ratelimit-used").Single());
             Assert.Equal("core", response.Headers.GetValues("x-ratelimit-resource").Single());
+            Assert.True(response.Headers.CacheControl is { Private: true, MaxAge.TotalSeconds: 60 }, response.Headers.CacheControl?.ToString());
+            Assert.Contains("Authorization", response.Headers.Vary);
             Assert.True(long.Parse(response.Headers.GetValues("x-ratelimit-reset").Single(), System.Globalization.CultureInfo.InvariantCulture) > Server.Clock.GetUtcNow().ToUnixTimeSeconds());
         }
 

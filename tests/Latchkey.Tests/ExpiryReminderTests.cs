@@ -51,6 +51,8 @@ public sealed class ExpiryReminderTests
 
             var mail = Mail(data);
             var first = Assert.Single(mail);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(data, "mail")));
+            Assert.All(Directory.EnumerateFiles(Path.Combine(data, "mail")), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
             Assert.Contains("To: mona <mona@example.test>", first, StringComparison.Ordinal);
             Assert.Contains("Subject: [Latchkey] Your personal access token \"deploy bot\" expires in 7 days", first, StringComparison.Ordinal);
             Assert.Contains("with repo, user will expire on", first, StringComparison.Ordinal);

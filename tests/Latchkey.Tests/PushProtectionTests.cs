@@ -118,6 +118,40 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_token_in_an_annotated_tag_message_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        Assert.True((await git.RunAsync(clone, null, null, "tag", "-a", "v1", "-m", $"Release, deployed with {token}")).Succeeded);
+        var push = await git.PushAsync(clone, url, name, spare, "refs/tags/v1");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("path (tag message)", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
+    public async Task A_symlink_turned_into_a_file_holding_a_token_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        File.CreateSymbolicLink(Path.Combine(clone, "config"), "README.md");
+        Assert.True((await git.RunAsync(clone, null, null, "add", "config")).Succeeded);
+        Assert.True((await git.RunAsync(clone, null, null, "commit", "-m", "Link config")).Succeeded);
+        Assert.True((await git.PushAsync(clone, url, name, spare, "HEAD:main")).Succeeded);
+        File.Delete(Path.Combine(clone, "config"));
+        await File.WriteAllTextAsync(Path.Combine(clone, "config"), $"TOKEN={token}\n");
+        Assert.True((await git.RunAsync(clone, null, null, "add", "config")).Succeeded);
+        Assert.True((await git.RunAsync(clone, null, null, "commit", "-m", "Inline config")).Succeeded);
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("path config", push.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Token_shaped_strings_that_are_not_live_tokens_pass()
     {
         var (name, web, token, git, clone, url) = await ClonedAsync();

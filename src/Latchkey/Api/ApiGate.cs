@@ -32,9 +32,19 @@ public sealed class ApiRateLimits(TimeProvider clock, Microsoft.Extensions.Optio
 
     public RateWindow Count(Caller caller, string? address) => Window(caller, address, count: true);
 
+    private const int SweepAbove = 100_000;
+
     private RateWindow Window(Caller caller, string? address, bool count)
     {
         var now = clock.GetUtcNow();
+        if (_windows.Count > SweepAbove)
+        {
+            foreach (var (stale, old) in _windows)
+            {
+                if (now - old.Start >= TimeSpan.FromHours(1))
+                    _windows.TryRemove(stale, out _);
+            }
+        }
         var (key, limit) = caller.User is { } user ? ($"user:{user.Id}", options.Value.UserLimit) : ($"ip:{address}", options.Value.AnonymousLimit);
         var window = _windows.AddOrUpdate(key,
             _ => (now, count ? 1 : 0),
@@ -76,6 +86,9 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
 
         var caller = result.Caller;
         http.Items[CallerItem] = caller;
+        // As GitHub: what an authenticated caller sees is private to them, and varies with who asks.
+        headers.CacheControl = caller.IsAuthenticated ? "private, max-age=60, s-maxage=60" : "public, max-age=60, s-maxage=60";
+        headers.Vary = "Accept, Authorization, Cookie";
         if (caller.IsAuthenticated)
         {
             headers["X-OAuth-Scopes"] = Scopes.Join(caller.Scopes);

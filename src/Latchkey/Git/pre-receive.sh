@@ -17,6 +17,13 @@ refuse() {
 zero=0000000000000000000000000000000000000000
 while read -r old new ref; do
   [ "$new" = "$zero" ] && continue
+  # An annotated tag's own message.
+  if [ "$(git cat-file -t "$new")" = tag ]; then
+    git cat-file tag "$new" | grep -aoE "$pattern" | sort -u | while read -r token; do
+      printf '%s\t%s\t%s\n' "$new" "(tag message)" "$token" >> "$found"
+    done
+    [ "${PIPESTATUS[0]}" = 0 ] || refuse
+  fi
   # Commit messages.
   git rev-list "$new" --not --all | while read -r commit; do
     git cat-file commit "$commit" | grep -aoE "$pattern" | sort -u | while read -r token; do
@@ -25,7 +32,7 @@ while read -r old new ref; do
     [ "${PIPESTATUS[0]}" = 0 ] || exit 1
   done || refuse
   # Every blob added or changed by those commits, against each parent of a merge too.
-  git log -m --format='commit %H' --raw --no-abbrev --no-renames -r --diff-filter=AM "$new" --not --all |
+  git log -m --format='commit %H' --raw --no-abbrev --no-renames -r --diff-filter=AMT "$new" --not --all |
   while IFS= read -r line; do
     case "$line" in
       "commit "*) commit=${line#commit } ;;

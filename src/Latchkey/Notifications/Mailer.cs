@@ -10,7 +10,9 @@ public sealed class MailOptions
 {
     public string? SmtpHost { get; set; }
     public int SmtpPort { get; set; } = 587;
-    public bool SmtpStartTls { get; set; } = true;
+
+    /// <summary>StartTls (default, required), SslOnConnect (port 465), or None (plain text: only on a trusted network).</summary>
+    public string SmtpSecurity { get; set; } = "StartTls";
     public string? SmtpUser { get; set; }
     public string? SmtpPassword { get; set; }
     public string From { get; set; } = "Latchkey <latchkey@localhost>";
@@ -35,20 +37,37 @@ public sealed class Mailer(Microsoft.Extensions.Options.IOptions<MailOptions> op
 
         if (string.IsNullOrWhiteSpace(settings.SmtpHost))
         {
-            Directory.CreateDirectory(PickupDirectory);
+            // Mail may name tokens and addresses: the folder and files are the server user's only.
+            var ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (OperatingSystem.IsWindows())
+                Directory.CreateDirectory(PickupDirectory);
+            else
+                Directory.CreateDirectory(PickupDirectory, ownerOnly | UnixFileMode.UserExecute);
             var name = $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.eml";
             var temporary = Path.Combine(PickupDirectory, name + ".partial");
-            await message.WriteToAsync(temporary, ct);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = ownerOnly;
+            await using (var file = new FileStream(temporary, options))
+                await message.WriteToAsync(file, ct);
             File.Move(temporary, Path.Combine(PickupDirectory, name));
             return;
         }
 
         using var client = new SmtpClient();
-        await client.ConnectAsync(settings.SmtpHost, settings.SmtpPort, settings.SmtpStartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.Auto, ct);
+        var security = settings.SmtpSecurity.ToLowerInvariant() switch
+        {
+            "starttls" => SecureSocketOptions.StartTls,
+            "sslonconnect" => SecureSocketOptions.SslOnConnect,
+            "none" => SecureSocketOptions.None,
+            _ => throw new InvalidOperationException($"Mail:SmtpSecurity must be StartTls, SslOnConnect or None (it is \"{settings.SmtpSecurity}\")."),
+        };
+        await client.ConnectAsync(settings.SmtpHost, settings.SmtpPort, security, ct);
         if (!string.IsNullOrEmpty(settings.SmtpUser))
             await client.AuthenticateAsync(settings.SmtpUser, settings.SmtpPassword ?? "", ct);
         await client.SendAsync(message, ct);
         await client.DisconnectAsync(quit: true, ct);
-        logger.LogInformation("Sent mail \"{Subject}\"", subject);
+        // The subject carries a token's note, which is the user's text: it stays out of the log.
+        logger.LogInformation("Sent a mail through {Host}", settings.SmtpHost);
     }
 }

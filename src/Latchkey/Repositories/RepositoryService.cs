@@ -95,7 +95,16 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
         }
         if (isPrivate is { } visibility)
             repo.IsPrivate = visibility;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Another request took the name between the check and the save.
+            await db.Entry(repo).ReloadAsync(ct);
+            return $"The repository {name} already exists on this account.";
+        }
         return null;
     }
 
