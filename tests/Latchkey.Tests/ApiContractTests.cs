@@ -122,4 +122,58 @@ public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal("application/json", unknown.Content.Headers.ContentType?.MediaType);
         }
     }
+
+    [Fact]
+    public async Task An_openapi_document_describes_the_api()
+    {
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        using var response = await http.GetAsync("api/v3/openapi.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.StartsWith("3.", json.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        var paths = json.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("/api/v3/user/repos", paths);
+        Assert.Contains("/api/v3/repos/{owner}/{repo}", paths);
+        Assert.Contains("/api/v3/repos/{owner}/{repo}/contents/{path}", paths);
+        Assert.DoesNotContain(paths, p => p.Contains("info/refs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Gets_carry_an_etag_and_a_matching_if_none_match_answers_304_for_free()
+    {
+        var (owner, http) = await TokenClientAsync("repo");
+        using var _ = http;
+        using (var created = await http.PostAsync("user/repos", new StringContent("{\"name\":\"tagged\",\"private\":true}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var first = await http.GetAsync($"repos/{owner}/tagged");
+        var etag = first.Headers.ETag!.ToString();
+        var remaining = int.Parse(first.Headers.GetValues("x-ratelimit-remaining").Single(), System.Globalization.CultureInfo.InvariantCulture);
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"repos/{owner}/tagged"))
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+            using var cached = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.NotModified, cached.StatusCode);
+            Assert.Equal(remaining.ToString(System.Globalization.CultureInfo.InvariantCulture), cached.Headers.GetValues("x-ratelimit-remaining").Single());
+            Assert.Equal("", await cached.Content.ReadAsStringAsync());
+        }
+
+        using (var patch = await http.PatchAsync($"repos/{owner}/tagged", new StringContent("{\"description\":\"changed\"}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"repos/{owner}/tagged"))
+        {
+            request.Headers.TryAddWithoutValidation("If-None-Match", etag);
+            using var changed = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+            Assert.NotEqual(etag, changed.Headers.ETag!.ToString());
+        }
+
+        // Someone else replaying the tag learns nothing: the private repository is not there for them.
+        var (_, other) = await TokenClientAsync("repo");
+        using var __ = other;
+        using var replay = new HttpRequestMessage(HttpMethod.Get, $"repos/{owner}/tagged");
+        replay.Headers.TryAddWithoutValidation("If-None-Match", etag);
+        using var hidden = await other.SendAsync(replay);
+        Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+    }
 }

@@ -17,6 +17,16 @@ public static class ApiSetup
         builder.Services.AddSingleton<ApiRateLimits>();
         builder.Services.AddScoped<ApiGate>();
         builder.Services.AddCredentialRevocation();
+        // An OpenAPI document of what /api/v3 serves, generated from the endpoints themselves.
+        builder.Services.AddOpenApi("v3", options =>
+        {
+            options.ShouldInclude = description => description.RelativePath?.StartsWith("api/v3", StringComparison.Ordinal) == true;
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new() { Title = "Latchkey REST API (GitHub-compatible)", Version = "v3" };
+                return Task.CompletedTask;
+            });
+        });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never);
         return builder;
     }
@@ -24,6 +34,7 @@ public static class ApiSetup
     /// <summary>/api/v3: GitHub's paths, JSON and status codes, so GitHub clients work pointed at this server.</summary>
     public static WebApplication MapApi(this WebApplication app)
     {
+        app.MapOpenApi("/api/{documentName}/openapi.json");
         var root = app.MapGroup("/api/v3").DisableAntiforgery();
         root.MapCredentialRevocation();
         var api = root.MapGroup("").AddEndpointFilter<ApiGate>();

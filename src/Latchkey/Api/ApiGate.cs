@@ -32,6 +32,13 @@ public sealed class ApiRateLimits(TimeProvider clock, Microsoft.Extensions.Optio
 
     public RateWindow Count(Caller caller, string? address) => Window(caller, address, count: true);
 
+    /// <summary>Gives back one counted call (a 304 costs nothing, as on GitHub).</summary>
+    public void Refund(Caller caller, string? address)
+    {
+        var key = caller.User is { } user ? $"user:{user.Id}" : $"ip:{address}";
+        _windows.AddOrUpdate(key, _ => (clock.GetUtcNow(), 0), (_, old) => (old.Start, Math.Max(0, old.Used - 1)));
+    }
+
     private const int SweepAbove = 100_000;
 
     private RateWindow Window(Caller caller, string? address, bool count)
@@ -57,7 +64,8 @@ public sealed class ApiRateLimits(TimeProvider clock, Microsoft.Extensions.Optio
 /// Every /api/v3 call passes here: the shared credential reader (tokens, throttle, security log),
 /// then the rate limit, then GitHub's headers. The caller is left in HttpContext.Items for handlers.
 /// </summary>
-public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, TokenLifetimePolicy lifetime) : IEndpointFilter
+public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, TokenLifetimePolicy lifetime,
+    Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IEndpointFilter
 {
     private const string CallerItem = "latchkey:api-caller";
 
@@ -111,7 +119,26 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
                 ? "API rate limit exceeded for user ID " + caller.User!.Id.ToString(CultureInfo.InvariantCulture) + "."
                 : $"API rate limit exceeded for {address}. (But here's the good news: Authenticated requests get a higher rate limit.)");
         }
-        return await next(context);
+        var outcome = await next(context);
+        // GETs carry an ETag of their JSON; a matching If-None-Match answers 304 and costs nothing.
+        if (HttpMethods.IsGet(http.Request.Method) && outcome is IStatusCodeHttpResult { StatusCode: null or 200 } && outcome is IValueHttpResult { Value: { } value })
+        {
+            var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), json.Value.SerializerOptions);
+            var etag = $"W/\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
+            headers.ETag = etag;
+            if (http.Request.Headers.IfNoneMatch.Any(v => v is not null && v.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*")))
+            {
+                if (counted)
+                {
+                    limits.Refund(caller, address);
+                    var refunded = limits.Peek(caller, address);
+                    headers["x-ratelimit-remaining"] = refunded.Remaining.ToString(CultureInfo.InvariantCulture);
+                    headers["x-ratelimit-used"] = Math.Min(refunded.Used, refunded.Limit).ToString(CultureInfo.InvariantCulture);
+                }
+                return Results.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+        return outcome;
     }
 
     /// <summary>For endpoints that need a user: 401 "Requires authentication" otherwise.</summary>
