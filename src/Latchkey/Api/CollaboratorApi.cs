@@ -2,10 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Latchkey.Accounts;
 using Latchkey.Authorization;
-using Latchkey.Data;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
-using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Api;
 
@@ -43,21 +41,21 @@ public static class CollaboratorApi
         api.MapPut("/repos/{owner}/{repo}/collaborators/{username}", InviteAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
         api.MapDelete("/repos/{owner}/{repo}/collaborators/{username}", RemoveAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
         api.MapGet("/user/repository_invitations", MyInvitationsAsync).WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
-        api.MapPatch("/user/repository_invitations/{id:long}", (HttpContext c, long id, LatchkeyDb db, TimeProvider clock) => AnswerAsync(c, id, accept: true, db, clock))
+        api.MapPatch("/user/repository_invitations/{id:long}", (HttpContext c, long id, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: true, collaborators))
             .WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
-        api.MapDelete("/user/repository_invitations/{id:long}", (HttpContext c, long id, LatchkeyDb db, TimeProvider clock) => AnswerAsync(c, id, accept: false, db, clock))
+        api.MapDelete("/user/repository_invitations/{id:long}", (HttpContext c, long id, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: false, collaborators))
             .WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
         return api;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, string owner, string repo, RepositoryService repositories, LatchkeyDb db)
+    private static async Task<IResult> ListAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryCollaborators collaborators)
     {
         // GitHub lists collaborators to those who may push.
         var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Write, repositories);
         if (refusal is not null)
             return refusal;
         var urls = ApiUrls.Of(context.Request);
-        var people = await db.Collaborators.AsNoTracking().Include(c => c.User).Where(c => c.RepositoryId == found!.Id).ToListAsync(context.RequestAborted);
+        var people = await collaborators.ListAsync(found!, context.RequestAborted);
         var list = new List<CollaboratorDto> { Dto(found!.Owner!, "admin", new PermissionsDto(true, true, true), urls) };
         list.AddRange(people.Select(c => Dto(c.User!, RepositoryInvitation.Describe(c.Permission),
             new PermissionsDto(c.Permission == CollaboratorRole.Admin, c.Permission != CollaboratorRole.Pull, true), urls)));
@@ -65,7 +63,7 @@ public static class CollaboratorApi
     }
 
     private static async Task<IResult> InviteAsync(HttpContext context, string owner, string repo, string username,
-        RepositoryService repositories, LatchkeyDb db, TimeProvider clock)
+        RepositoryService repositories, RepositoryCollaborators collaborators)
     {
         var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Admin, repositories);
         if (refusal is not null)
@@ -84,95 +82,50 @@ public static class CollaboratorApi
         }
         if (RepositoryInvitation.Parse(body?.Permission) is not { } permission)
             return ApiErrors.Validation(new ApiErrors.FieldError("Collaborator", "permission", "invalid", "permission must be pull, push or admin."));
-        var normalized = UsernameRules.Normalize(username);
-        var invitee = await db.Users.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
-        if (invitee is null)
-            return ApiErrors.NotFound();
-        if (invitee.Id == found!.OwnerId)
-            return ApiErrors.Validation(new ApiErrors.FieldError("Collaborator", "username", "invalid", "The owner is not a collaborator of their own repository."));
-
-        if (found.Collaborators.FirstOrDefault(c => c.UserId == invitee.Id) is { } existing)
-        {
-            existing.Permission = permission;
-            await db.SaveChangesAsync(context.RequestAborted);
-            return Results.NoContent();
-        }
         var caller = ApiGate.CallerOf(context);
-        var invitation = await db.Invitations.SingleOrDefaultAsync(i => i.RepositoryId == found.Id && i.InviteeId == invitee.Id, context.RequestAborted);
-        if (invitation is null)
+        var (outcome, invitation) = await collaborators.InviteAsync(found!, caller.User!, username, permission, context.RequestAborted);
+        return outcome switch
         {
-            invitation = new RepositoryInvitation { RepositoryId = found.Id, InviteeId = invitee.Id, InviterId = caller.User!.Id, CreatedAt = clock.GetUtcNow().UtcDateTime };
-            db.Invitations.Add(invitation);
-        }
-        invitation.Permission = permission;
-        await db.SaveChangesAsync(context.RequestAborted);
-        invitation.Repository = found;
-        invitation.Invitee = invitee;
-        invitation.Inviter = caller.User!;
-        return Results.Json(ToDto(invitation, caller, ApiUrls.Of(context.Request)), statusCode: StatusCodes.Status201Created);
+            InviteOutcome.NoSuchUser => ApiErrors.NotFound(),
+            InviteOutcome.IsOwner => ApiErrors.Validation(new ApiErrors.FieldError("Collaborator", "username", "invalid", "The owner is not a collaborator of their own repository.")),
+            InviteOutcome.RoleChanged => Results.NoContent(),
+            _ => Results.Json(ToDto(invitation!, caller, ApiUrls.Of(context.Request)), statusCode: StatusCodes.Status201Created),
+        };
     }
 
-    private static async Task<IResult> RemoveAsync(HttpContext context, string owner, string repo, string username, RepositoryService repositories, LatchkeyDb db)
+    private static async Task<IResult> RemoveAsync(HttpContext context, string owner, string repo, string username, RepositoryService repositories, RepositoryCollaborators collaborators)
     {
         var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Admin, repositories);
         if (refusal is not null)
             return refusal;
-        var normalized = UsernameRules.Normalize(username);
-        var userId = await db.Users.Where(u => u.NormalizedUserName == normalized).Select(u => (long?)u.Id).SingleOrDefaultAsync(context.RequestAborted);
-        if (userId is null)
-            return ApiErrors.NotFound();
-        await db.Collaborators.Where(c => c.RepositoryId == found!.Id && c.UserId == userId).ExecuteDeleteAsync(context.RequestAborted);
-        await db.Invitations.Where(i => i.RepositoryId == found!.Id && i.InviteeId == userId).ExecuteDeleteAsync(context.RequestAborted);
-        return Results.NoContent();
+        return await collaborators.RemoveAsync(found!, username, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
     }
 
-    private static async Task<IResult> MyInvitationsAsync(HttpContext context, LatchkeyDb db)
+    private static async Task<IResult> MyInvitationsAsync(HttpContext context, RepositoryCollaborators collaborators)
     {
         var caller = ApiGate.CallerOf(context);
         if (ApiGate.RequireUser(caller) is { } refusal)
             return refusal;
         if (!MayAnswerInvitations(caller))
             return ApiErrors.Result(StatusCodes.Status403Forbidden, "This request needs the repo:invite scope; the token does not have it.");
-        var invitations = await Invitations(db).Where(i => i.InviteeId == caller.User!.Id).ToListAsync(context.RequestAborted);
+        var invitations = await collaborators.PendingForUserAsync(caller.User!.Id, context.RequestAborted);
         var urls = ApiUrls.Of(context.Request);
         return Results.Json(invitations.Select(i => ToDto(i, caller, urls)).ToList());
     }
 
-    private static async Task<IResult> AnswerAsync(HttpContext context, long id, bool accept, LatchkeyDb db, TimeProvider clock)
+    private static async Task<IResult> AnswerAsync(HttpContext context, long id, bool accept, RepositoryCollaborators collaborators)
     {
         var caller = ApiGate.CallerOf(context);
         if (ApiGate.RequireUser(caller) is { } refusal)
             return refusal;
         if (!MayAnswerInvitations(caller))
             return ApiErrors.Result(StatusCodes.Status403Forbidden, "This request needs the repo:invite scope; the token does not have it.");
-        var invitation = await db.Invitations.SingleOrDefaultAsync(i => i.Id == id && i.InviteeId == caller.User!.Id, context.RequestAborted);
-        if (invitation is null)
-            return ApiErrors.NotFound();
-        if (accept)
-        {
-            db.Collaborators.Add(new Collaborator
-            {
-                RepositoryId = invitation.RepositoryId,
-                UserId = invitation.InviteeId,
-                Permission = invitation.Permission,
-                CreatedAt = clock.GetUtcNow().UtcDateTime,
-            });
-        }
-        db.Invitations.Remove(invitation);
-        await db.SaveChangesAsync(context.RequestAborted);
-        return Results.NoContent();
+        return await collaborators.AnswerAsync(caller.User!.Id, id, accept, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
     }
 
     /// <summary>Answering invitations needs no access to code: repo:invite (or repo, its parent) is enough.</summary>
     private static bool MayAnswerInvitations(Caller caller) =>
         caller.Credential == CredentialKind.Session || caller.HasScope(Scopes.RepoInvite);
-
-    private static IQueryable<RepositoryInvitation> Invitations(LatchkeyDb db) =>
-        db.Invitations.AsNoTracking()
-            .Include(i => i.Repository).ThenInclude(r => r!.Owner)
-            .Include(i => i.Repository).ThenInclude(r => r!.Collaborators)
-            .Include(i => i.Invitee)
-            .Include(i => i.Inviter);
 
     private static InvitationDto ToDto(RepositoryInvitation invitation, Caller caller, ApiUrls urls)
     {

@@ -23,6 +23,13 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
             .OrderBy(r => r.NormalizedName)
             .ToListAsync(ct);
 
+    /// <summary>Repositories the user owns or collaborates on.</summary>
+    public Task<List<Repository>> ListForMemberAsync(long userId, CancellationToken ct) =>
+        db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
+            .Where(r => r.OwnerId == userId || r.Collaborators.Any(c => c.UserId == userId))
+            .OrderBy(r => r.NormalizedName)
+            .ToListAsync(ct);
+
     public async Task<CreateRepositoryResult> CreateAsync(User owner, string name, string? description, bool isPrivate, bool addReadme, CancellationToken ct)
     {
         name = name.Trim();

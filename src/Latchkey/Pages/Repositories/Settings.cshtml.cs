@@ -4,10 +4,63 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Repositories;
 
-public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repositories) : RepositoryPageModel(callers, repositories)
+public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repositories, RepositoryCollaborators collaborators) : RepositoryPageModel(callers, repositories)
 {
-    public async Task<IActionResult> OnGetAsync(string owner, string repo) =>
-        await LoadAsync(owner, repo, RepoAction.Admin) ?? Page();
+    public IReadOnlyList<Collaborator> People { get; private set; } = [];
+    public IReadOnlyList<RepositoryInvitation> Pending { get; private set; } = [];
+
+    [TempData]
+    public string? Flash { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(string owner, string repo)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Admin) is { } refused)
+            return refused;
+        await LoadPeopleAsync();
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostInviteAsync(string owner, string repo, string? username, string? role)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Admin) is { } refused)
+            return refused;
+        await LoadPeopleAsync();
+        if (string.IsNullOrWhiteSpace(username))
+            return FormErrors("Type the username of the person to add.");
+        if (RepositoryInvitation.Parse(role) is not { } permission)
+            return FormErrors("Choose Read, Write or Admin.");
+        var (outcome, _) = await collaborators.InviteAsync(Repo, Caller.User!, username, permission, HttpContext.RequestAborted);
+        switch (outcome)
+        {
+            case InviteOutcome.NoSuchUser:
+                return FormErrors($"There is no user named {username.Trim()}.");
+            case InviteOutcome.IsOwner:
+                return FormErrors("The owner already has every right on this repository.");
+            case InviteOutcome.RoleChanged:
+                Flash = $"Changed {username.Trim()}'s role.";
+                break;
+            default:
+                Flash = $"Invited {username.Trim()}. They can accept the invitation on their dashboard.";
+                break;
+        }
+        return RedirectToPage(new { owner, repo });
+    }
+
+    public async Task<IActionResult> OnPostRemoveAsync(string owner, string repo, string? username)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Admin) is { } refused)
+            return refused;
+        if (string.IsNullOrWhiteSpace(username) || !await collaborators.RemoveAsync(Repo, username, HttpContext.RequestAborted))
+            return NotFound();
+        Flash = $"Removed {username}.";
+        return RedirectToPage(new { owner, repo });
+    }
+
+    private async Task LoadPeopleAsync()
+    {
+        People = await collaborators.ListAsync(Repo, HttpContext.RequestAborted);
+        Pending = await collaborators.PendingForRepositoryAsync(Repo, HttpContext.RequestAborted);
+    }
 
     public async Task<IActionResult> OnPostDeleteAsync(string owner, string repo, string? verify)
     {
