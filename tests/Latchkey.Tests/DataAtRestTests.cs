@@ -14,6 +14,16 @@ public sealed class DataAtRestTests
         await web.CreateTokenAsync("t", ["repo"]);
     }
 
+    /// <summary>The Data Protection key ring is in the database, where every node reads it.</summary>
+    private static async Task<string> KeyXmlAsync(LatchkeyServer server)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Xml FROM DataProtectionKeys";
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task The_data_directory_and_its_keys_are_readable_by_the_owner_only()
     {
@@ -21,11 +31,10 @@ public sealed class DataAtRestTests
         await SignUpSomeoneAsync(server);
 
         Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(server.DataDirectory));
-        Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "keys")));
         Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "repositories")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "token-hmac.key")));
 
-        var key = await File.ReadAllTextAsync(Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "keys"), "key-*.xml").Single());
+        var key = await KeyXmlAsync(server);
         Assert.Contains("AES_256_GCM", key, StringComparison.Ordinal);
     }
 
@@ -43,7 +52,7 @@ public sealed class DataAtRestTests
             });
             await SignUpSomeoneAsync(server);
 
-            var key = await File.ReadAllTextAsync(Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "keys"), "key-*.xml").Single());
+            var key = await KeyXmlAsync(server);
             Assert.Contains("EncryptedXml", key, StringComparison.Ordinal);
             Assert.DoesNotContain("<value>", key, StringComparison.Ordinal);
 

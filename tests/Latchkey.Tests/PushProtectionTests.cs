@@ -71,6 +71,14 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
         Assert.Contains("git.push_protection_block", decoded, StringComparison.Ordinal);
         Assert.DoesNotContain(token, log, StringComparison.Ordinal);
 
+        // The owner is told by mail as well.
+        var mail = Directory.EnumerateFiles(Path.Combine(Server.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText)
+            .Where(m => m.Contains($"To: {name} <{name}@example.test>", StringComparison.Ordinal)).ToList();
+        var notice = Assert.Single(mail);
+        Assert.Contains("Subject: [Latchkey] Your personal access token \"push\" was revoked", notice, StringComparison.Ordinal);
+        Assert.Contains("found by push protection", notice, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, notice, StringComparison.Ordinal);
+
         // Taking the secret out of history lets the push through.
         var reset = await git.RunAsync(clone, null, null, "reset", "--hard", "HEAD~1");
         Assert.True(reset.Succeeded, reset.ToString());

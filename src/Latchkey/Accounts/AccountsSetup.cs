@@ -16,11 +16,11 @@ public static class AccountsSetup
 {
     public static WebApplicationBuilder AddAccounts(this WebApplicationBuilder builder)
     {
-        // Data Protection (cookies, antiforgery, flash messages): AES-256-GCM; keys in the private
-        // data directory, and encrypted at rest with a certificate when one is configured.
+        // Data Protection (cookies, antiforgery, flash messages): AES-256-GCM; keys in the database,
+        // where every node reads them, encrypted at rest with a certificate when one is configured.
         var protection = builder.Services.AddDataProtection()
             .SetApplicationName("Latchkey")
-            .PersistKeysToFileSystem(new DirectoryInfo(builder.Services.DataDirectory().Keys))
+            .PersistKeysToDbContext<LatchkeyDb>()
             .UseCryptographicAlgorithms(new AuthenticatedEncryptorConfiguration
             {
                 EncryptionAlgorithm = EncryptionAlgorithm.AES_256_GCM,

@@ -3,6 +3,7 @@ using Latchkey.Notifications;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -10,8 +11,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Latchkey.Data;
 
 public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
-    : IdentityDbContext<User, IdentityRole<long>, long>(options)
+    : IdentityDbContext<User, IdentityRole<long>, long>(options), IDataProtectionKeyContext
 {
+    /// <summary>Data Protection keys live in the database, so every node that shares it can read them.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<PersonalAccessToken> Tokens => Set<PersonalAccessToken>();
     public DbSet<Repository> Repositories => Set<Repository>();
     public DbSet<UserSession> Sessions => Set<UserSession>();

@@ -5,7 +5,6 @@ public sealed record DataDirectory(string Path)
 {
     public string Database => System.IO.Path.Combine(Path, "latchkey.db");
     public string Repositories => System.IO.Path.Combine(Path, "repositories");
-    public string Keys => System.IO.Path.Combine(Path, "keys");
 }
 
 public static class HostingSetup
@@ -18,7 +17,6 @@ public static class HostingSetup
         // The data directory holds the database, repositories and server keys: its owner only.
         CreatePrivateDirectory(path);
         CreatePrivateDirectory(data.Repositories);
-        CreatePrivateDirectory(data.Keys);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;

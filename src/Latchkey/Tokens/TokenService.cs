@@ -21,7 +21,7 @@ public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? To
 public sealed record TokenUse(string? IpAddress, string? UserAgent);
 
 /// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
-public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log)
+public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -73,7 +73,8 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         }
 
         var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
-        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution || token.LastUsedIp != use.IpAddress || token.LastUsedUserAgent != agent)
+        // At most one write a minute per token, however busy it is.
+        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution)
         {
             await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.LastUsedAt, now)
@@ -150,8 +151,17 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     /// <summary>Revokes a token that leaked, saying where it was found in its owner's security log.</summary>
     public async Task RevokeLeakedAsync(PersonalAccessToken token, string reason, CancellationToken ct)
     {
-        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) > 0)
-            await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
+        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) == 0)
+            return;
+        await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
+        // The owner hears of it by mail too: a leaked token means something to change.
+        if (token.User is { Email: { } email } owner)
+        {
+            await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
+                $"Hi {owner.UserName},\n\nYour personal access token (classic) \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
+                "It no longer works. Anyone who saw it can no longer use it. If you still need a token, create a new one under\n" +
+                "Settings > Developer settings > Personal access tokens, and keep it out of files you commit.\n", ct);
+        }
     }
 
     /// <summary>Deletes every classic token of the user; returns how many died.</summary>
