@@ -176,4 +176,53 @@ public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<Serv
         using var hidden = await other.SendAsync(replay);
         Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
     }
+
+    [Fact]
+    public async Task Repository_lists_filter_by_affiliation_and_type_and_sort_as_asked()
+    {
+        var (me, http) = await TokenClientAsync("repo");
+        using var _ = http;
+        var (other, otherHttp) = await TokenClientAsync("repo");
+        using var __ = otherHttp;
+        async Task Create(HttpClient client, string body)
+        {
+            using var created = await client.PostAsync("user/repos", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Server.Clock.Advance(TimeSpan.FromMinutes(1));
+        }
+        await Create(http, "{\"name\":\"zeta\"}");
+        await Create(http, "{\"name\":\"alpha\",\"private\":true}");
+        await Create(otherHttp, "{\"name\":\"theirs\",\"private\":true}");
+        using (var invite = await otherHttp.PutAsync($"repos/{other}/theirs/collaborators/{me}", new StringContent("{\"permission\":\"push\"}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, invite.StatusCode);
+        using (var invitations = await http.GetAsync("user/repository_invitations"))
+        {
+            using var json = JsonDocument.Parse(await invitations.Content.ReadAsStringAsync());
+            var id = json.RootElement[0].GetProperty("id").GetInt64();
+            using var accept = await http.PatchAsync($"user/repository_invitations/{id}", null);
+            Assert.Equal(HttpStatusCode.NoContent, accept.StatusCode);
+        }
+
+        async Task<string[]> Names(string query)
+        {
+            using var response = await http.GetAsync("user/repos" + query);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return json.RootElement.EnumerateArray().Select(r => r.GetProperty("full_name").GetString()!).ToArray();
+        }
+
+        Assert.Equal([$"{me}/alpha", $"{me}/zeta", $"{other}/theirs"], await Names(""));
+        Assert.Equal([$"{me}/alpha", $"{me}/zeta"], await Names("?affiliation=owner"));
+        Assert.Equal([$"{other}/theirs"], await Names("?affiliation=collaborator"));
+        Assert.Equal([$"{other}/theirs"], await Names("?type=member"));
+        Assert.Equal([$"{me}/alpha", $"{me}/zeta"], await Names("?type=owner"));
+        Assert.Equal([$"{me}/zeta"], await Names("?visibility=public"));
+        Assert.Equal([$"{me}/zeta", $"{me}/alpha", $"{other}/theirs"], await Names("?sort=created&direction=asc"));
+        Assert.Equal([$"{other}/theirs", $"{me}/alpha", $"{me}/zeta"], await Names("?sort=created"));
+        foreach (var bad in new[] { "sort=stars", "direction=up", "type=everyone", "affiliation=friend" })
+        {
+            using var response = await http.GetAsync($"user/repos?{bad}");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        }
+    }
 }

@@ -149,15 +149,23 @@ public static class RepositoryApi
         var visibility = query["visibility"].ToString() is { Length: > 0 } v ? v : "all";
         if (visibility is not ("all" or "public" or "private"))
             return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "visibility", "invalid", "visibility must be all, public or private."));
+        var type = query["type"].ToString() is { Length: > 0 } t ? t : "all";
+        if (type is not ("all" or "owner" or "public" or "private" or "member"))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "type", "invalid", "type must be all, owner, public, private or member."));
+        var affiliation = (query["affiliation"].ToString() is { Length: > 0 } a ? a : "owner,collaborator,organization_member")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (affiliation.Length == 0 || affiliation.Any(x => x is not ("owner" or "collaborator" or "organization_member")))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "affiliation", "invalid", "affiliation must list owner, collaborator or organization_member."));
+
         var id = caller.User!.Id;
+        var owned = affiliation.Contains("owner") && type is not "member";
+        var shared = affiliation.Contains("collaborator") && type is "all" or "member" or "public" or "private";
         var mine = db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
-            .Where(r => r.OwnerId == id || r.Collaborators.Any(c => c.UserId == id));
-        mine = visibility switch
-        {
-            "public" => mine.Where(r => !r.IsPrivate),
-            "private" => mine.Where(r => r.IsPrivate),
-            _ => mine,
-        };
+            .Where(r => (owned && r.OwnerId == id) || (shared && r.OwnerId != id && r.Collaborators.Any(c => c.UserId == id)));
+        if (visibility == "public" || type == "public")
+            mine = mine.Where(r => !r.IsPrivate);
+        if (visibility == "private" || type == "private")
+            mine = mine.Where(r => r.IsPrivate);
         return await PageAsync(context, caller, mine);
     }
 
@@ -171,17 +179,29 @@ public static class RepositoryApi
             .Where(r => r.Owner!.NormalizedUserName == normalized && !r.IsPrivate));
     }
 
-    /// <summary>One page of repositories the caller may read, sorted as GitHub's default (full name), with Link headers.</summary>
+    /// <summary>One page of repositories the caller may read, sorted as asked (GitHub's sort and direction), with Link headers.</summary>
     private static async Task<IResult> PageAsync(HttpContext context, Caller caller, IQueryable<Repository> query)
     {
         var (paging, error) = Paging.From(context.Request);
         if (error is not null)
             return error;
-        var ascending = context.Request.Query["direction"].ToString() != "desc";
+        var sort = context.Request.Query["sort"].ToString() is { Length: > 0 } s ? s : "full_name";
+        if (sort is not ("created" or "updated" or "pushed" or "full_name"))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "sort", "invalid", "sort must be created, updated, pushed or full_name."));
+        var direction = context.Request.Query["direction"].ToString() is { Length: > 0 } d ? d : sort == "full_name" ? "asc" : "desc";
+        if (direction is not ("asc" or "desc"))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "direction", "invalid", "direction must be asc or desc."));
+
         var all = (await query.ToListAsync(context.RequestAborted))
             .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
             .ToList();
-        var sorted = (ascending ? all.OrderBy(r => r.NormalizedName, StringComparer.Ordinal) : all.OrderByDescending(r => r.NormalizedName, StringComparer.Ordinal)).ToList();
+        Func<Repository, string> key = sort switch
+        {
+            "created" => r => r.CreatedAt.Ticks.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + r.Id.ToString("D20", System.Globalization.CultureInfo.InvariantCulture),
+            "updated" or "pushed" => r => (r.PushedAt ?? r.CreatedAt).Ticks.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + r.Id.ToString("D20", System.Globalization.CultureInfo.InvariantCulture),
+            _ => r => $"{r.Owner!.NormalizedUserName}/{r.NormalizedName}",
+        };
+        var sorted = (direction == "asc" ? all.OrderBy(key, StringComparer.Ordinal) : all.OrderByDescending(key, StringComparer.Ordinal)).ToList();
         paging!.WriteLinks(context, sorted.Count);
         var urls = ApiUrls.Of(context.Request);
         return Results.Json(sorted.Skip(paging.Skip).Take(paging.PerPage).Select(r => RepositoryDto.From(r, caller, urls)).ToList());
