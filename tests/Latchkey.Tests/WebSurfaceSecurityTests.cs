@@ -278,7 +278,7 @@ public sealed class HttpsDeploymentTests : IAsyncLifetime
         foreach (var path in new[] { "someone/repo.git/info/refs?service=git-upload-pack", "api/v3/user" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer lkp_000000000000000000000000000000000000");
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer lkp_" + new string('0', 36));
             using var response = await http.SendAsync(request);
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
             Assert.Contains("HTTPS is required", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
