@@ -28,6 +28,21 @@ public static class AdminApi
         return api;
     }
 
+    /// <summary>The administrator and the account they act on; never their own.</summary>
+    private static async Task<(Caller Caller, User User, IResult? Refusal)> TargetAsync(HttpContext context, string username, string verb, LatchkeyDb db)
+    {
+        var caller = ApiGate.CallerOf(context);
+        if (Refuse(caller) is { } refusal)
+            return (caller, null!, refusal);
+        var normalized = UsernameRules.Normalize(username);
+        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
+        if (user is null)
+            return (caller, null!, ApiErrors.NotFound());
+        if (user.Id == caller.User!.Id)
+            return (caller, user, ApiErrors.Validation(new ApiErrors.FieldError("User", "login", "invalid", $"You cannot {verb} your own account.")));
+        return (caller, user, null);
+    }
+
     private static IResult? Refuse(Caller caller) => AccessPolicy.DecideSiteAdmin(caller).Kind switch
     {
         DecisionKind.Allow => null,
@@ -68,15 +83,9 @@ public static class AdminApi
 
     private static async Task<IResult> DeleteAsync(HttpContext context, string username, LatchkeyDb db, Repositories.RepositoryStore store)
     {
-        var caller = ApiGate.CallerOf(context);
-        if (Refuse(caller) is { } refusal)
+        var (caller, user, refusal) = await TargetAsync(context, username, "delete", db);
+        if (refusal is not null)
             return refusal;
-        var normalized = UsernameRules.Normalize(username);
-        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
-        if (user is null)
-            return ApiErrors.NotFound();
-        if (user.Id == caller.User!.Id)
-            return ApiErrors.Validation(new ApiErrors.FieldError("User", "login", "invalid", "You cannot delete your own account."));
         var repos = await db.Repositories.Where(r => r.OwnerId == user.Id).ToListAsync(context.RequestAborted);
         await db.Invitations.Where(i => i.InviterId == user.Id).ExecuteDeleteAsync(context.RequestAborted);
         db.Users.Remove(user);
@@ -88,15 +97,9 @@ public static class AdminApi
 
     private static async Task<IResult> SuspendAsync(HttpContext context, string username, bool suspend, LatchkeyDb db, Sessions sessions, TimeProvider clock, SecurityLogWriter log)
     {
-        var caller = ApiGate.CallerOf(context);
-        if (Refuse(caller) is { } refusal)
+        var (caller, user, refusal) = await TargetAsync(context, username, "suspend", db);
+        if (refusal is not null)
             return refusal;
-        var normalized = UsernameRules.Normalize(username);
-        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
-        if (user is null)
-            return ApiErrors.NotFound();
-        if (user.Id == caller.User!.Id)
-            return ApiErrors.Validation(new ApiErrors.FieldError("User", "login", "invalid", "You cannot suspend your own account."));
         user.SuspendedAt = suspend ? clock.GetUtcNow().UtcDateTime : null;
         await db.SaveChangesAsync(context.RequestAborted);
         if (suspend)
