@@ -225,4 +225,28 @@ public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task The_contents_api_refuses_git_internals_and_tokens_in_commit_messages()
+    {
+        var (me, http) = await TokenClientAsync("repo");
+        using var _ = http;
+        using (var created = await http.PostAsync("user/repos", new StringContent("{\"name\":\"files\",\"auto_init\":true}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var content = Convert.ToBase64String("x"u8.ToArray());
+        using (var inside = await http.PutAsync($"repos/{me}/files/contents/.git/config", new StringContent($"{{\"message\":\"m\",\"content\":\"{content}\"}}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, inside.StatusCode);
+            Assert.Contains("path is not a valid file path", await inside.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        var (other, otherHttp) = await TokenClientAsync("repo");
+        using var __ = otherHttp;
+        var leaked = otherHttp.DefaultRequestHeaders.Authorization!.Parameter!;
+        using (var message = await http.PutAsync($"repos/{me}/files/contents/a.txt", new StringContent($"{{\"message\":\"use {leaked}\",\"content\":\"{content}\"}}", System.Text.Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Conflict, message.StatusCode);
+        using var dead = await otherHttp.GetAsync("user");
+        Assert.Equal(HttpStatusCode.Unauthorized, dead.StatusCode);
+        Assert.NotNull(other);
+    }
 }

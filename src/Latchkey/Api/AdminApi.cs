@@ -81,7 +81,7 @@ public static class AdminApi
         return Results.Json(UserDto.From(user, caller, 0, ApiUrls.Of(context.Request)), statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string username, LatchkeyDb db, Repositories.RepositoryStore store)
+    private static async Task<IResult> DeleteAsync(HttpContext context, string username, LatchkeyDb db, Repositories.RepositoryStore store, SecurityLogWriter log)
     {
         var (caller, user, refusal) = await TargetAsync(context, username, "delete", db);
         if (refusal is not null)
@@ -92,6 +92,8 @@ public static class AdminApi
         await db.SaveChangesAsync(context.RequestAborted);
         foreach (var repo in repos)
             store.Delete(repo);
+        // The account's own log goes with it; the administrator's keeps the deletion.
+        await log.RecordAsync(caller.User!.Id, SecurityActions.UserDeleted, $"Deleted the account {user.UserName} (id {user.Id}) and its {repos.Count} repositories", actor: caller.User);
         return Results.NoContent();
     }
 

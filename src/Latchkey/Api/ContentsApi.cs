@@ -133,6 +133,10 @@ public static partial class ContentsApi
         {
             return ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON");
         }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return ApiErrors.Result(StatusCodes.Status413PayloadTooLarge, "The request is too large for the contents API; push large files with git.");
+        }
         if (body is null || string.IsNullOrWhiteSpace(body.Message))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "message", "missing_field"));
         byte[]? content = null;
@@ -150,8 +154,9 @@ public static partial class ContentsApi
             }
             if (content.Length > MaxFileBytes * 100)
                 return ApiErrors.Result(StatusCodes.Status413PayloadTooLarge, "The file is too large for the contents API; push it with git.");
-            // Push protection holds here too: a live token never lands through the API.
-            var text = System.Text.Encoding.Latin1.GetString(content);
+            // Push protection holds here too: a live token never lands through the API, in the file,
+            // its path, the branch or the commit message.
+            var text = System.Text.Encoding.Latin1.GetString(content) + "\n" + path + "\n" + body.Branch + "\n" + body.Message;
             var leaked = new List<PersonalAccessToken>();
             foreach (Match match in TokenShape().Matches(text))
             {
@@ -166,9 +171,12 @@ public static partial class ContentsApi
             }
         }
         path = (path ?? "").Trim('/');
+        if (path.Split('/').Any(part => part.Equals(".git", StringComparison.OrdinalIgnoreCase) || part.Length == 0))
+            return ApiErrors.Validation(new ApiErrors.FieldError("Content", "path", "invalid", "path is not a valid file path."));
         var user = ApiGate.CallerOf(context).User!;
         var branch = body.Branch ?? await store.DefaultBranchAsync(found!, context.RequestAborted) ?? RepositoryStore.InitialBranch;
-        var who = new CommitIdentity(user.UserName!, user.Email ?? $"{user.UserName}@users.noreply.latchkey");
+        // The account's email stays private: API commits carry a no-reply address, as on GitHub.
+        var who = new CommitIdentity(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
         var result = await writer.WriteFileAsync(found!, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
         if (result.Error is not null)
             return result.Status == 422 ? ApiErrors.Validation(new ApiErrors.FieldError("Content", "sha", "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);

@@ -32,7 +32,8 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
         if (existingSha is not null && !string.Equals(existingSha, expectedBlobSha, StringComparison.OrdinalIgnoreCase))
             return new FileChangeResult(null, null, $"{path} does not match {expectedBlobSha}", 409);
 
-        var index = Path.Combine(Path.GetTempPath(), "latchkey-index-" + Guid.NewGuid().ToString("N"));
+        // Inside the repository, under the owner-only data directory: the index lists private file names.
+        var index = Path.Combine(repoPath, "latchkey-index-" + Guid.NewGuid().ToString("N"));
         var env = new Dictionary<string, string>
         {
             ["GIT_INDEX_FILE"] = index,

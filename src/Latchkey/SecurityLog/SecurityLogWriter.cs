@@ -21,6 +21,7 @@ public static class SecurityActions
     public const string Suspended = "user.suspend";
     public const string Unsuspended = "user.unsuspend";
     public const string SessionsEndedByAdmin = "user.sessions_ended";
+    public const string UserDeleted = "user.destroy";
     public const string TokenCreated = "personal_access_token.create";
     public const string TokenDeleted = "personal_access_token.destroy";
     public const string TokenUpdated = "personal_access_token.update";

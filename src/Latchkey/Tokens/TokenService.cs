@@ -21,7 +21,8 @@ public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? To
 public sealed record TokenUse(string? IpAddress, string? UserAgent);
 
 /// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
-public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer)
+public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer,
+    ILogger<TokenService> logger)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -157,10 +158,18 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         // The owner hears of it by mail too: a leaked token means something to change.
         if (token.User is { Email: { } email } owner)
         {
-            await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
+            try
+            {
+                await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
                 $"Hi {owner.UserName},\n\nYour personal access token (classic) \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
                 "It no longer works. Anyone who saw it can no longer use it. If you still need a token, create a new one under\n" +
                 "Settings > Developer settings > Personal access tokens, and keep it out of files you commit.\n", ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The revocation stands whatever the mail server does; the security log already says it.
+                logger.LogError(e, "Could not mail the owner of revoked token {TokenId}", token.Id);
+            }
         }
     }
 
