@@ -17,11 +17,7 @@ public sealed class DataAtRestTests
     /// <summary>The Data Protection key ring is in the database, where every node reads it.</summary>
     private static async Task<string> KeyXmlAsync(LatchkeyServer server)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Xml FROM DataProtectionKeys";
-        return (string)(await command.ExecuteScalarAsync())!;
+        return (string)(await TestDatabase.ExecuteAsync(server.DataDirectory, "SELECT \"Xml\" FROM \"DataProtectionKeys\""))!;
     }
 
     [Fact]

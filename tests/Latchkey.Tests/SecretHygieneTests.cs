@@ -77,7 +77,12 @@ public sealed class SecretHygieneTests
         }
 
         var files = Directory.EnumerateFiles(server.DataDirectory, "*", SearchOption.AllDirectories).ToList();
-        Assert.Contains(files, f => f.EndsWith("latchkey.db", StringComparison.Ordinal));
+        if (!TestDatabase.IsPostgres)
+            Assert.Contains(files, f => f.EndsWith("latchkey.db", StringComparison.Ordinal));
+        var database = await TestDatabase.DumpAsync(server.DataDirectory);
+        Assert.Contains("PersonalAccessTokens", database, StringComparison.Ordinal);
+        foreach (var secret in secrets)
+            Assert.DoesNotContain(secret, database, StringComparison.Ordinal);
         Assert.Contains(files, f => f.EndsWith(".eml", StringComparison.Ordinal));
         foreach (var file in files)
         {

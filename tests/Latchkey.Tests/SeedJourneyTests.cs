@@ -71,11 +71,9 @@ public sealed class SeedJourneyTests(ServerFixture fixture) : IClassFixture<Serv
         var clone = await git.CloneAsync(Server.Url($"/{name}/kept.git"), "kept", name, token);
         Assert.True(clone.Succeeded, clone.ToString());
 
-        foreach (var file in Directory.EnumerateFiles(Server.DataDirectory, "latchkey.db*"))
-        {
-            var bytes = await File.ReadAllBytesAsync(file);
-            Assert.DoesNotContain(token, System.Text.Encoding.ASCII.GetString(bytes), StringComparison.Ordinal);
-        }
+        var database = await TestDatabase.DumpAsync(Server.DataDirectory);
+        Assert.Contains(name, database, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, database, StringComparison.Ordinal);
         Assert.DoesNotContain(token, Server.AllLogs, StringComparison.Ordinal);
         Assert.DoesNotContain(token[4..], Server.AllLogs, StringComparison.Ordinal);
     }

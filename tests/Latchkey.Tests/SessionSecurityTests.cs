@@ -1,6 +1,5 @@
 using System.Net;
 using Latchkey.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Latchkey.Tests;
 
@@ -183,28 +182,15 @@ public sealed class SessionSecurityTests(ServerFixture fixture) : IClassFixture<
         Assert.True(IterationsOf(await PasswordHashAsync(name)) >= 210_000);
     }
 
-    private SqliteConnection Database(bool write = false) =>
-        new($"Data Source={Path.Combine(Server.DataDirectory, "latchkey.db")};Mode={(write ? "ReadWrite" : "ReadOnly")};Pooling=False");
-
     private async Task<byte[]> PasswordHashAsync(string name)
     {
-        using var connection = Database();
-        await connection.OpenAsync();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT PasswordHash FROM AspNetUsers WHERE UserName = $name";
-        command.Parameters.AddWithValue("$name", name);
-        return Convert.FromBase64String((string)(await command.ExecuteScalarAsync())!);
+        var hash = await TestDatabase.ExecuteAsync(Server.DataDirectory, "SELECT \"PasswordHash\" FROM \"AspNetUsers\" WHERE \"UserName\" = @name", ("name", name));
+        return Convert.FromBase64String((string)hash!);
     }
 
     private async Task SetPasswordHashAsync(string name, string hash)
     {
-        using var connection = Database(write: true);
-        await connection.OpenAsync();
-        using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE AspNetUsers SET PasswordHash = $hash WHERE UserName = $name";
-        command.Parameters.AddWithValue("$hash", hash);
-        command.Parameters.AddWithValue("$name", name);
-        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        Assert.Equal(1, await TestDatabase.ExecuteAsync(Server.DataDirectory, "UPDATE \"AspNetUsers\" SET \"PasswordHash\" = @hash WHERE \"UserName\" = @name", ("hash", hash), ("name", name)));
     }
 
     private static uint IterationsOf(byte[] hash) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5));
@@ -275,11 +261,7 @@ public sealed class SessionLifetimeTests
         server.Clock.Advance(TimeSpan.FromHours(1));
         using var second = server.NewBrowserSession();
         await second.SignInAsync("leaver", Password);
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM Sessions";
-        Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+        Assert.Equal(1L, Convert.ToInt64(await TestDatabase.ExecuteAsync(server.DataDirectory, "SELECT COUNT(*) FROM \"Sessions\""), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Latchkey.Tests.Support;
-using Microsoft.Data.Sqlite;
 
 namespace Latchkey.Tests;
 
@@ -196,13 +195,7 @@ public sealed class TokenMaxLifetimeTests
 
         // A token from before the limit, with no expiry, still stops 30 days after it was made.
         var token = await web.CreateTokenAsync("old", ["repo"], expiration: "7");
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "latchkey.db")};Pooling=False"))
-        {
-            await connection.OpenAsync();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE PersonalAccessTokens SET ExpiresAt = NULL";
-            Assert.Equal(1, await command.ExecuteNonQueryAsync());
-        }
+        Assert.Equal(1, await TestDatabase.ExecuteAsync(server.DataDirectory, "UPDATE \"PersonalAccessTokens\" SET \"ExpiresAt\" = NULL"));
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + token);
         server.Clock.Advance(TimeSpan.FromDays(29));

@@ -14,7 +14,7 @@ public static class ApiSetup
     public static WebApplicationBuilder AddApi(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<ApiRateOptions>(builder.Configuration.GetSection("Api"));
-        builder.Services.AddSingleton<ApiRateLimits>();
+        builder.Services.AddScoped<ApiRateLimits>();
         builder.Services.AddScoped<ApiGate>();
         builder.Services.AddCredentialRevocation();
         // An OpenAPI document of what /api/v3 serves, generated from the endpoints themselves.
@@ -73,9 +73,9 @@ public static class RootApi
             ["verifiable_password_authentication"] = false,
             ["installed_version"] = typeof(RootApi).Assembly.GetName().Version?.ToString() ?? "0",
         }));
-        api.MapGet("/rate_limit", (HttpContext context, ApiRateLimits limits) =>
+        api.MapGet("/rate_limit", async (HttpContext context, ApiRateLimits limits) =>
         {
-            var window = limits.Peek(ApiGate.CallerOf(context), context.Connection.RemoteIpAddress?.ToString());
+            var window = await limits.PeekAsync(ApiGate.CallerOf(context), context.Connection.RemoteIpAddress?.ToString());
             var core = new Dictionary<string, object>
             {
                 ["limit"] = window.Limit,

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Latchkey.Authorization;
 using Latchkey.Tokens;
@@ -23,40 +22,24 @@ public sealed record RateWindow(string Key, int Limit, int Used, DateTimeOffset 
     public int Remaining => Math.Max(0, Limit - Used);
 }
 
-/// <summary>Hourly request counts, per process (REVIEW: shared across nodes with production mode).</summary>
-public sealed class ApiRateLimits(TimeProvider clock, Microsoft.Extensions.Options.IOptions<ApiRateOptions> options)
+/// <summary>Hourly request counts in <see cref="ICounters"/> (shared by all nodes on PostgreSQL).</summary>
+public sealed class ApiRateLimits(ICounters counters, Microsoft.Extensions.Options.IOptions<ApiRateOptions> options)
 {
-    private readonly ConcurrentDictionary<string, (DateTimeOffset Start, int Used)> _windows = new(StringComparer.Ordinal);
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    public RateWindow Peek(Caller caller, string? address) => Window(caller, address, count: false);
+    public ValueTask<RateWindow> PeekAsync(Caller caller, string? address) => WindowAsync(caller, address, 0);
 
-    public RateWindow Count(Caller caller, string? address) => Window(caller, address, count: true);
+    public ValueTask<RateWindow> CountAsync(Caller caller, string? address) => WindowAsync(caller, address, 1);
 
-    /// <summary>Gives back one counted call (a 304 costs nothing, as on GitHub).</summary>
-    public void Refund(Caller caller, string? address)
+    /// <summary>Gives back one counted call (a 304 costs nothing, as on GitHub) and returns the window after it.</summary>
+    public ValueTask<RateWindow> RefundAsync(Caller caller, string? address) => WindowAsync(caller, address, -1);
+
+    private async ValueTask<RateWindow> WindowAsync(Caller caller, string? address, int amount)
     {
-        var key = caller.User is { } user ? $"user:{user.Id}" : $"ip:{address}";
-        _windows.AddOrUpdate(key, _ => (clock.GetUtcNow(), 0), (_, old) => (old.Start, Math.Max(0, old.Used - 1)));
-    }
-
-    private const int SweepAbove = 100_000;
-
-    private RateWindow Window(Caller caller, string? address, bool count)
-    {
-        var now = clock.GetUtcNow();
-        if (_windows.Count > SweepAbove)
-        {
-            foreach (var (stale, old) in _windows)
-            {
-                if (now - old.Start >= TimeSpan.FromHours(1))
-                    _windows.TryRemove(stale, out _);
-            }
-        }
         var (key, limit) = caller.User is { } user ? ($"user:{user.Id}", options.Value.UserLimit) : ($"ip:{address}", options.Value.AnonymousLimit);
-        var window = _windows.AddOrUpdate(key,
-            _ => (now, count ? 1 : 0),
-            (_, old) => now - old.Start >= TimeSpan.FromHours(1) ? (now, count ? 1 : 0) : (old.Start, old.Used + (count ? 1 : 0)));
-        return new RateWindow(key, limit, window.Used, window.Start + TimeSpan.FromHours(1));
+        // Counts must not be skipped by a client hanging up, so no request cancellation here.
+        var (start, used) = await counters.AddAsync(key, amount, Hour, CancellationToken.None);
+        return new RateWindow(key, limit, used, start + Hour);
     }
 }
 
@@ -107,7 +90,7 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
 
         var address = http.Connection.RemoteIpAddress?.ToString();
         var counted = endpoint?.Metadata.GetMetadata<NotRateLimited>() is null;
-        var window = counted ? limits.Count(caller, address) : limits.Peek(caller, address);
+        var window = counted ? await limits.CountAsync(caller, address) : await limits.PeekAsync(caller, address);
         headers["x-ratelimit-limit"] = window.Limit.ToString(CultureInfo.InvariantCulture);
         headers["x-ratelimit-remaining"] = window.Remaining.ToString(CultureInfo.InvariantCulture);
         headers["x-ratelimit-used"] = Math.Min(window.Used, window.Limit).ToString(CultureInfo.InvariantCulture);
@@ -130,8 +113,7 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
             {
                 if (counted)
                 {
-                    limits.Refund(caller, address);
-                    var refunded = limits.Peek(caller, address);
+                    var refunded = await limits.RefundAsync(caller, address);
                     headers["x-ratelimit-remaining"] = refunded.Remaining.ToString(CultureInfo.InvariantCulture);
                     headers["x-ratelimit-used"] = Math.Min(refunded.Used, refunded.Limit).ToString(CultureInfo.InvariantCulture);
                 }

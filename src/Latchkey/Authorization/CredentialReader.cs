@@ -43,14 +43,14 @@ public sealed class CredentialReader(TokenService tokens, CredentialThrottle thr
         if (header.Count == 0)
             return CredentialResult.Anonymous;
         var address = context.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(address) is { } wait)
+        if (await throttle.RetryAfterAsync(address) is { } wait)
         {
             return new CredentialResult(CredentialOutcome.Throttled, Caller.Anonymous,
                 $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait)} seconds.", wait);
         }
         var result = await ReadCredentialAsync(context);
         if (result.Outcome is CredentialOutcome.BadToken or CredentialOutcome.PasswordNotSupported)
-            throttle.RecordFailure(address);
+            await throttle.RecordFailureAsync(address);
         return result;
     }
 

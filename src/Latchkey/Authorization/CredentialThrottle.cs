@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 
 namespace Latchkey.Authorization;
@@ -16,63 +15,26 @@ public sealed class ThrottleOptions
 /// count against the client's address. Past the limit that address is refused (429) until its oldest
 /// failure leaves the window. Accounts are never locked by token failures, so guessing at someone's
 /// password cannot cut them off from their tokens; web sign-in additionally has Identity's lockout.
-/// Counts are per server process (REVIEW: shared counts across nodes come with production mode).
+/// The counts live in <see cref="ICounters"/>: per process on SQLite, shared by all nodes on PostgreSQL.
 /// </summary>
-public sealed class CredentialThrottle(TimeProvider clock, Microsoft.Extensions.Options.IOptions<ThrottleOptions> options)
+public sealed class CredentialThrottle(ICounters counters, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ThrottleOptions> options)
 {
-    private const int MaxTrackedAddresses = 100_000;
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
-
     /// <summary>How long the address must wait, or null when it may try.</summary>
-    public TimeSpan? RetryAfter(IPAddress? address)
+    public async ValueTask<TimeSpan?> RetryAfterAsync(IPAddress? address, CancellationToken cancel = default)
     {
-        if (!_failures.TryGetValue(Key(address), out var queue))
+        var (count, oldest) = await counters.FailuresAsync(Key(address), options.Value.FailureWindow, cancel);
+        if (count < options.Value.FailureLimit)
             return null;
-        var now = clock.GetUtcNow();
-        lock (queue)
-        {
-            Trim(queue, now);
-            if (queue.Count < options.Value.FailureLimit)
-                return null;
-            var wait = queue.Peek() + options.Value.FailureWindow - now;
-            return wait > TimeSpan.Zero ? wait : null;
-        }
+        var wait = oldest + options.Value.FailureWindow - clock.GetUtcNow();
+        return wait > TimeSpan.Zero ? wait : null;
     }
 
-    public void RecordFailure(IPAddress? address)
-    {
-        var now = clock.GetUtcNow();
-        if (_failures.Count >= MaxTrackedAddresses)
-            Sweep(now);
-        var queue = _failures.GetOrAdd(Key(address), _ => new Queue<DateTimeOffset>());
-        lock (queue)
-        {
-            Trim(queue, now);
-            queue.Enqueue(now);
-        }
-    }
+    public ValueTask RecordFailureAsync(IPAddress? address, CancellationToken cancel = default) =>
+        counters.RecordFailureAsync(Key(address), options.Value.FailureWindow, cancel);
 
     /// <summary>Whole seconds for a Retry-After header, never zero.</summary>
     public static int Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 
-    private void Trim(Queue<DateTimeOffset> queue, DateTimeOffset now)
-    {
-        while (queue.Count > 0 && now - queue.Peek() >= options.Value.FailureWindow)
-            queue.Dequeue();
-    }
-
-    private void Sweep(DateTimeOffset now)
-    {
-        foreach (var (key, queue) in _failures)
-        {
-            lock (queue)
-            {
-                Trim(queue, now);
-                if (queue.Count == 0)
-                    _failures.TryRemove(key, out _);
-            }
-        }
-    }
-
-    private static string Key(IPAddress? address) => (address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown";
+    private static string Key(IPAddress? address) =>
+        "ip:" + ((address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown");
 }

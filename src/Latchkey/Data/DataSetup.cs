@@ -1,26 +1,103 @@
+using Latchkey.Authorization;
 using Latchkey.Hosting;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Data;
 
+public enum DatabaseProvider
+{
+    /// <summary>The embedded default: one SQLite file in the data directory, one server process.</summary>
+    Sqlite,
+
+    /// <summary>Production mode: PostgreSQL, shared by any number of nodes.</summary>
+    Postgres,
+}
+
+/// <summary>Configuration section "Database".</summary>
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>
+    /// Apply pending migrations at start (the default). When false, the server only checks, and refuses
+    /// to start while migrations are pending, for operators who run `latchkey admin migrate` themselves.
+    /// </summary>
+    public bool MigrateOnStart { get; set; } = true;
+}
+
 public static class DataSetup
 {
+    public const string ConnectionStringName = "Latchkey";
+
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
-        builder.Services.AddDbContext<LatchkeyDb>((services, options) =>
+        var options = ReadOptions(builder.Configuration);
+        builder.Services.AddSingleton(options);
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (options.Provider == DatabaseProvider.Postgres)
         {
-            var data = services.GetRequiredService<DataDirectory>();
-            options.UseSqlite($"Data Source={data.Database};Pooling=True");
-        });
+            if (string.IsNullOrWhiteSpace(connectionString))
+                throw new InvalidOperationException("Database:Provider is Postgres but no connection string is set: give ConnectionStrings:Latchkey (environment variable ConnectionStrings__Latchkey).");
+            builder.Services.AddDbContext<LatchkeyDb, PostgresLatchkeyDb>(db => db.UseNpgsql(connectionString));
+            // Several nodes share one database: so do their throttle and rate-limit counts.
+            builder.Services.AddScoped<ICounters, DatabaseCounters>();
+        }
+        else
+        {
+            builder.Services.AddDbContext<LatchkeyDb, SqliteLatchkeyDb>((services, db) =>
+                db.UseSqlite(string.IsNullOrWhiteSpace(connectionString)
+                    ? $"Data Source={services.GetRequiredService<DataDirectory>().Database};Pooling=True"
+                    : connectionString));
+            builder.Services.AddSingleton<ICounters, MemoryCounters>();
+        }
         return builder;
     }
 
+    public static DatabaseOptions ReadOptions(IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Database");
+        var provider = section["Provider"];
+        var options = new DatabaseOptions();
+        if (!string.IsNullOrWhiteSpace(provider))
+        {
+            if (!Enum.TryParse<DatabaseProvider>(provider, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed))
+                throw new InvalidOperationException($"Database:Provider must be Sqlite or Postgres, not '{provider}'.");
+            options.Provider = parsed;
+        }
+        if (section["MigrateOnStart"] is { } migrate)
+        {
+            if (!bool.TryParse(migrate, out var parsed))
+                throw new InvalidOperationException($"Database:MigrateOnStart must be true or false, not '{migrate}'.");
+            options.MigrateOnStart = parsed;
+        }
+        return options;
+    }
+
+    /// <summary>Brings the schema up to date, or (MigrateOnStart=false) refuses to start while it is not.</summary>
     public static void MigrateDatabase(this WebApplication app)
     {
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
+        if (app.Services.GetRequiredService<DatabaseOptions>().MigrateOnStart)
+            Migrate(db);
+        else
+        {
+            var pending = db.Database.GetPendingMigrations().ToList();
+            if (pending.Count > 0)
+                throw new InvalidOperationException($"The database needs {pending.Count} migration(s) ({string.Join(", ", pending)}) and Database:MigrateOnStart is false: run `latchkey admin migrate` first.");
+        }
+    }
+
+    /// <summary>Applies pending migrations; concurrent callers (nodes starting together) are serialised by EF's migration lock.</summary>
+    public static IReadOnlyList<string> Migrate(LatchkeyDb db)
+    {
+        var pending = db.Database.GetPendingMigrations().ToList();
         db.Database.Migrate();
-        // WAL lets readers and the one writer work at once.
-        db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers and the one writer work at once.
+            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
+        }
+        return pending;
     }
 }

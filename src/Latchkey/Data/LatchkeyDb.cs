@@ -1,4 +1,5 @@
 using Latchkey.Accounts;
+using Latchkey.Authorization;
 using Latchkey.Notifications;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
@@ -10,7 +11,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Data;
 
-public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
+/// <summary>
+/// The one model. Each database provider has its own subclass (<see cref="SqliteLatchkeyDb"/>,
+/// <see cref="PostgresLatchkeyDb"/>) only so that each keeps its own migrations, generated from this
+/// same model and kept in step; code everywhere else asks for <see cref="LatchkeyDb"/>.
+/// </summary>
+public abstract class LatchkeyDb(DbContextOptions options)
     : IdentityDbContext<User, IdentityRole<long>, long>(options), IDataProtectionKeyContext
 {
     /// <summary>Data Protection keys live in the database, so every node that shares it can read them.</summary>
@@ -23,6 +29,15 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
     public DbSet<TokenReminder> TokenReminders => Set<TokenReminder>();
     public DbSet<Collaborator> Collaborators => Set<Collaborator>();
     public DbSet<RepositoryInvitation> Invitations => Set<RepositoryInvitation>();
+    public DbSet<RateCounter> RateCounters => Set<RateCounter>();
+    public DbSet<ThrottleFailure> ThrottleFailures => Set<ThrottleFailure>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every time is UTC. PostgreSQL's timestamptz insists on it; SQLite would otherwise hand
+        // times back as "unspecified".
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -89,6 +104,19 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
             invitation.HasOne(i => i.Inviter).WithMany().HasForeignKey(i => i.InviterId).OnDelete(DeleteBehavior.Restrict);
         });
 
+        builder.Entity<RateCounter>(counter =>
+        {
+            counter.HasKey(c => c.Key);
+            counter.Property(c => c.Key).HasMaxLength(128);
+        });
+
+        builder.Entity<ThrottleFailure>(failure =>
+        {
+            failure.Property(f => f.Key).HasMaxLength(128);
+            failure.HasIndex(f => new { f.Key, f.At });
+            failure.HasIndex(f => f.At);
+        });
+
         builder.Entity<Repository>(repo =>
         {
             repo.HasIndex(r => new { r.OwnerId, r.NormalizedName }).IsUnique();
@@ -99,3 +127,14 @@ public sealed class LatchkeyDb(DbContextOptions<LatchkeyDb> options)
         });
     }
 }
+
+/// <summary>Writes and reads every DateTime as UTC.</summary>
+public sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+    value => value.Kind == DateTimeKind.Utc ? value : value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc),
+    value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+/// <summary>The embedded default: one process, one SQLite file.</summary>
+public sealed class SqliteLatchkeyDb(DbContextOptions<SqliteLatchkeyDb> options) : LatchkeyDb(options);
+
+/// <summary>Production mode: PostgreSQL shared by several nodes.</summary>
+public sealed class PostgresLatchkeyDb(DbContextOptions<PostgresLatchkeyDb> options) : LatchkeyDb(options);

@@ -15,7 +15,7 @@ public static class TokensSetup
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();
         builder.Services.Configure<ThrottleOptions>(builder.Configuration.GetSection("Security"));
-        builder.Services.AddSingleton<CredentialThrottle>();
+        builder.Services.AddScoped<CredentialThrottle>();
         return builder;
     }
 }

@@ -66,6 +66,8 @@ public sealed class LatchkeyServer : IAsyncDisposable
         // The reminder job runs on its own clock ticks; tests that want it turn it on.
         if (settings?.ContainsKey("Reminders:Enabled") != true)
             args.Add("--Reminders:Enabled=false");
+        foreach (var (key, value) in await TestDatabase.SettingsForAsync(dataDirectory))
+            args.Add($"--{key}={value}");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             args.Add($"--{key}={value}");
         var app = Program.BuildApp([.. args], builder =>
@@ -103,7 +105,10 @@ public sealed class LatchkeyServer : IAsyncDisposable
         try
         {
             if (_ownsData)
+            {
+                await TestDatabase.DropAsync(DataDirectory);
                 Directory.Delete(DataDirectory, recursive: true);
+            }
         }
         catch (IOException)
         {

@@ -34,7 +34,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
     {
         const string Incorrect = "Incorrect username or password.";
         var address = HttpContext.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(address) is { } wait)
+        if (await throttle.RetryAfterAsync(address) is { } wait)
         {
             Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
             ModelState.AddModelError(string.Empty, $"Too many failed sign-in attempts from your network. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))} minutes.");
@@ -50,7 +50,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             : await users.FindByNameAsync(login);
         if (user is null)
         {
-            throttle.RecordFailure(address);
+            await throttle.RecordFailureAsync(address);
             return FormErrors(Incorrect);
         }
 
@@ -59,7 +59,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             // Checked before the password, but only said after a correct one: no account oracle.
             if (!await users.CheckPasswordAsync(user, Input.Password))
             {
-                throttle.RecordFailure(address);
+                await throttle.RecordFailureAsync(address);
                 await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
                 return FormErrors(Incorrect);
             }
@@ -70,7 +70,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
-            throttle.RecordFailure(address);
+            await throttle.RecordFailureAsync(address);
             await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Web sign-in is locked after too many failed attempts", succeeded: false);
             // Only someone who knows the password learns that the account exists and is locked.
             if (!await users.CheckPasswordAsync(user, Input.Password))
@@ -79,7 +79,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         }
         if (!result.Succeeded)
         {
-            throttle.RecordFailure(address);
+            await throttle.RecordFailureAsync(address);
             await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
             return FormErrors(Incorrect);
         }

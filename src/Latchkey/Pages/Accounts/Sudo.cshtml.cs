@@ -29,7 +29,7 @@ public sealed class SudoModel(UserManager<User> users, SignInManager<User> signI
     {
         ReturnTo = returnTo ?? ReturnTo;
         var address = HttpContext.Connection.RemoteIpAddress;
-        if (throttle.RetryAfter(address) is { } wait)
+        if (await throttle.RetryAfterAsync(address) is { } wait)
         {
             Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(CultureInfo.InvariantCulture);
             ModelState.AddModelError(string.Empty, "Too many failed attempts from your network. Try again later.");
@@ -45,7 +45,7 @@ public sealed class SudoModel(UserManager<User> users, SignInManager<User> signI
             return Challenge();
         if (string.IsNullOrEmpty(Password) || Password.Length > PasswordRules.MaxLength || !await users.CheckPasswordAsync(user, Password))
         {
-            throttle.RecordFailure(address);
+            await throttle.RecordFailureAsync(address);
             await log.RecordAsync(user.Id, SecurityActions.SudoFailed, "Wrong password", succeeded: false);
             return FormErrors("Incorrect password.");
         }

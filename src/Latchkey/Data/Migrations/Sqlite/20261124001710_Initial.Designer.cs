@@ -10,8 +10,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Latchkey.Data.Migrations.Sqlite
 {
-    [DbContext(typeof(LatchkeyDb))]
-    [Migration("20261123235249_Initial")]
+    [DbContext(typeof(SqliteLatchkeyDb))]
+    [Migration("20261124001710_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -132,6 +132,46 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.HasIndex("UserId");
 
                     b.ToTable("Sessions", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Authorization.RateCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Used")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("RateCounters");
+                });
+
+            modelBuilder.Entity("Latchkey.Authorization.ThrottleFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.HasIndex("Key", "At");
+
+                    b.ToTable("ThrottleFailures");
                 });
 
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
