@@ -33,7 +33,7 @@ case "${1:-start}" in
       as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w start -o \
         "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
     fi
-    echo "Host=127.0.0.1;Port=$port;Username=latchkey;Password=$password"
+    echo "Host=127.0.0.1;Port=$port;Database=postgres;Username=latchkey;Password=$password"
     ;;
   stop)
     as_owner "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
