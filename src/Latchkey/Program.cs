@@ -44,6 +44,9 @@ public partial class Program
         builder.AddGitHttp();
         // The GitHub-compatible API under /api/v3 (so far: the user, reporting leaked tokens)
         builder.AddApi();
+        // Production: forwarded headers from known proxies, health probes
+        builder.AddProxySupport();
+        builder.AddHealth();
         // The web UI
         builder.Services.AddRazorPages();
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
@@ -56,6 +59,8 @@ public partial class Program
         var app = builder.Build();
         app.MigrateDatabase();
 
+        app.UseProxySupport();
+        app.UseRequestLog();
         app.UseSecurityHeaders();
         app.UseHttpsPolicy();
         app.UseLatchkeyErrors();
@@ -67,6 +72,7 @@ public partial class Program
         app.UseAntiforgery();
         app.UseRateLimiter();
 
+        app.MapHealth();
         app.MapAvatars();
         app.MapGitHttp();
         app.MapRawFiles();

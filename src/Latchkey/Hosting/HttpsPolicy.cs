@@ -16,7 +16,8 @@ public static class HttpsPolicy
 
         app.Use(async (context, next) =>
         {
-            if (context.Request.IsHttps)
+            // The load balancer probes each node directly, over plain HTTP.
+            if (context.Request.IsHttps || Health.IsHealthPath(context.Request.Path))
             {
                 await next(context);
                 return;

@@ -37,6 +37,20 @@ public static class GitCommand
         return info;
     }
 
+    /// <summary>`git --version` ("git version 2.39.5"), or null when git cannot be run.</summary>
+    public static async Task<string?> VersionAsync(CancellationToken ct)
+    {
+        try
+        {
+            var result = await RunAsync(Path.GetTempPath(), ["--version"], ct);
+            return result.Succeeded ? result.Text.Trim() : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
     public static async Task<GitResult> RunAsync(
         string workingDirectory,
         IEnumerable<string> args,

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace Latchkey.Hosting;
+
+/// <summary>
+/// One log line per request, carrying its request id, which the response names in X-Request-Id so an
+/// operator can find a user's failed request in the logs. The line has the path without the query
+/// string (where a careless client may put a token), the status, the client address (after
+/// forwarded headers), and the time taken. With `Logging:Console:FormatterName=json` each line is
+/// one JSON object, and scopes (`…:IncludeScopes=true`) add the request id to every other line too.
+/// </summary>
+public static partial class RequestLog
+{
+    public static WebApplication UseRequestLog(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Latchkey.Requests");
+        app.Use(async (context, next) =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                Answered(logger, context.TraceIdentifier, context.Request.Method, context.Request.Path.Value ?? "/",
+                    context.Response.StatusCode, context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        });
+        return app;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} {Method} {Path} answered {StatusCode} to {ClientAddress} in {ElapsedMilliseconds:0.0} ms")]
+    private static partial void Answered(ILogger logger, string requestId, string method, string path, int statusCode, string clientAddress, double elapsedMilliseconds);
+}
