@@ -32,7 +32,9 @@ public sealed class PushProtection(TokenService tokens, SecurityLogWriter log, I
         if (File.Exists(path) && File.ReadAllText(path) == Hook.Value)
             return;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".new";
+        // Concurrent pushes (on this node or another sharing the volume) may install at once: each
+        // writes its own file and renames it into place, which is atomic.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.new";
         File.WriteAllText(temporary, Hook.Value);
         if (!OperatingSystem.IsWindows())
             File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

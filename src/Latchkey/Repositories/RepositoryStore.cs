@@ -80,8 +80,12 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
         var refs = await GitCommand.RunAsync(path, ["for-each-ref", "--format=%(refname)", "refs/heads/"], ct);
         var names = refs.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var pick = names.FirstOrDefault(n => n == "refs/heads/" + InitialBranch) ?? names.FirstOrDefault();
-        if (pick is not null)
-            await Run(path, ["symbolic-ref", "HEAD", pick], ct);
+        if (pick is null)
+            return;
+        // Two first pushes may race to set HEAD (HEAD.lock); losing that race is fine when the winner set it.
+        var set = await GitCommand.RunAsync(path, ["symbolic-ref", "HEAD", pick], ct);
+        if (!set.Succeeded && await DefaultBranchAsync(repo, ct) is null)
+            throw new InvalidOperationException($"git symbolic-ref failed: {set.Error}");
     }
 
     public async Task<CommitSummary?> LastCommitAsync(Repository repo, string gitRef, string path, CancellationToken ct)

@@ -12,9 +12,15 @@ public sealed partial class WebSession : IDisposable
     private readonly HttpClient _client;
 
     public WebSession(LatchkeyServer server, IPAddress? from = null)
+        : this(server.BaseAddress, null, from)
     {
-        Cookies = new CookieContainer();
-        _client = new HttpClient(Handler(Cookies, from)) { BaseAddress = server.BaseAddress };
+    }
+
+    /// <summary>A session against any server address; pass another session's cookies to carry its sign-in over (to another node).</summary>
+    public WebSession(Uri baseAddress, CookieContainer? cookies = null, IPAddress? from = null)
+    {
+        Cookies = cookies ?? new CookieContainer();
+        _client = new HttpClient(Handler(Cookies, from)) { BaseAddress = baseAddress };
     }
 
     /// <summary>
@@ -59,9 +65,7 @@ public sealed partial class WebSession : IDisposable
     {
         var (status, page) = await GetAsync(formPage);
         Assert.True(status == HttpStatusCode.OK, $"GET {formPage} answered {status}:\n{page}");
-        var token = AntiforgeryField().Match(page);
-        Assert.True(token.Success, $"No antiforgery token on {formPage}");
-        var all = fields.Append(new("__RequestVerificationToken", WebUtility.HtmlDecode(token.Groups[1].Value)));
+        var all = fields.Append(new("__RequestVerificationToken", AntiforgeryTokenIn(page)));
         return await _client.PostAsync((action ?? formPage).TrimStart('/'), new FormUrlEncodedContent(all));
     }
 
@@ -116,6 +120,14 @@ public sealed partial class WebSession : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>The antiforgery token of the form on a page.</summary>
+    public static string AntiforgeryTokenIn(string page)
+    {
+        var token = AntiforgeryField().Match(page);
+        Assert.True(token.Success, "No antiforgery token on the page:\n" + page);
+        return WebUtility.HtmlDecode(token.Groups[1].Value);
+    }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();

@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text;
+using Latchkey.Tests.Support;
+
+namespace Latchkey.Tests;
+
+/// <summary>
+/// Production mode: two server processes on different loopback ports share one PostgreSQL database
+/// and one data directory (repositories, token key), as two nodes behind a load balancer do.
+/// Whatever one node does, the other sees at its next request.
+/// </summary>
+public sealed class MultiNodeTests : IAsyncLifetime
+{
+    private const string Password = "multi node test passphrase";
+    private string _data = "";
+    private ServerProcess? _one;
+    private ServerProcess? _two;
+
+    private ServerProcess One => _one!;
+    private ServerProcess Two => _two!;
+
+    public async Task InitializeAsync()
+    {
+        _data = Directory.CreateTempSubdirectory("latchkey-nodes-").FullName;
+        var settings = await TestDatabase.SettingsForAsync(_data);
+        settings["Security:FailureLimit"] = "4";
+        settings["Api:AnonymousLimit"] = "6";
+        _one = await ServerProcess.StartAsync(_data, settings);
+        _two = await ServerProcess.StartAsync(_data, settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in new[] { _one, _two })
+        {
+            if (node is not null)
+                await node.DisposeAsync();
+        }
+        await TestDatabase.DropAsync(_data);
+        Directory.Delete(_data, recursive: true);
+    }
+
+    /// <summary>What a node logged about failures, for assertion messages.</summary>
+    private static string Failures(ServerProcess node) =>
+        string.Join('\n', node.Output.Split('\n').Where(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("exception", StringComparison.OrdinalIgnoreCase) || l.StartsWith("   at ", StringComparison.Ordinal)).Take(60));
+
+    private static HttpClient Api(ServerProcess node, string token)
+    {
+        var http = new HttpClient { BaseAddress = node.BaseAddress };
+        http.DefaultRequestHeaders.Add("Authorization", "Bearer " + token);
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("multi-node-test");
+        return http;
+    }
+
+    [Fact]
+    public async Task A_session_a_token_and_a_revocation_made_on_one_node_hold_on_the_other()
+    {
+        // Sign in on node 1.
+        using var onOne = new WebSession(One.BaseAddress);
+        await onOne.SignUpAsync("alice", Password);
+        await onOne.CreateRepositoryAsync("shared", isPrivate: true, addReadme: true);
+
+        // Node 1's cookies on node 2: the session and the antiforgery token of a form node 1 served.
+        using var onTwo = new WebSession(Two.BaseAddress, onOne.Cookies);
+        var (status, form) = await onOne.GetAsync("/settings/tokens/new");
+        Assert.Equal(HttpStatusCode.OK, status);
+        using (var created = await onTwo.Http.PostAsync("settings/tokens/new", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Input.Note"] = "made on node 2",
+            ["Input.Expiration"] = "30",
+            ["Input.Scopes"] = "repo",
+            ["__RequestVerificationToken"] = WebSession.AntiforgeryTokenIn(form),
+        })))
+        {
+            Assert.True(created.StatusCode == HttpStatusCode.Redirect, $"Token creation on node 2 answered {created.StatusCode}:\n{await created.Content.ReadAsStringAsync()}");
+        }
+        var (_, tokens) = await onTwo.GetAsync("/settings/tokens");
+        var shown = WebSession.NewTokenBox().Match(tokens);
+        Assert.True(shown.Success, "Node 2 did not show the new token:\n" + tokens);
+        var token = shown.Groups[1].Value;
+        // Node 1 lists the token node 2 made.
+        Assert.Contains("made on node 2", (await onOne.GetAsync("/settings/tokens")).Body, StringComparison.Ordinal);
+
+        // Clone through node 1, push through node 2.
+        using var git = new GitClient();
+        var clone = await git.CloneAsync(One.Url("/alice/shared.git"), "shared", "alice", token);
+        Assert.True(clone.Succeeded, clone.ToString());
+        await git.CommitFileAsync("shared", "from-two.txt", "pushed through node 2\n", "Push through node 2");
+        var push = await git.PushAsync(Path.Combine(git.WorkDirectory, "shared"), Two.Url("/alice/shared.git"), "alice", token);
+        Assert.True(push.Succeeded, push.ToString());
+        using (var api = Api(One, token))
+        using (var file = await api.GetAsync("api/v3/repos/alice/shared/contents/from-two.txt"))
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+
+        // Revoke on node 1: node 2 refuses the token at its very next request.
+        using (var anonymous = new HttpClient { BaseAddress = One.BaseAddress })
+        using (var revoked = await anonymous.PostAsync("api/v3/credentials/revoke", new StringContent($"{{\"credentials\":[\"{token}\"]}}", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.Accepted, revoked.StatusCode);
+        using (var api = Api(Two, token))
+        using (var refused = await api.GetAsync("api/v3/user"))
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var fetch = await git.RunAsync(Path.Combine(git.WorkDirectory, "shared"), "alice", token, "fetch", Two.Url("/alice/shared.git"));
+        Assert.False(fetch.Succeeded, "node 2 served a revoked token:\n" + fetch);
+
+        // Sign out on node 2 ends the session on node 1 too, even for a copy of the cookie kept from before.
+        using var stale = new WebSession(One.BaseAddress);
+        foreach (Cookie cookie in onOne.Cookies.GetAllCookies())
+            stale.Cookies.Add(cookie);
+        Assert.Equal(HttpStatusCode.OK, (await stale.GetAsync("/settings/tokens")).Status);
+        var (_, page) = await onTwo.GetAsync("/settings/tokens");
+        using (var signedOut = await onTwo.Http.PostAsync("logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = WebSession.AntiforgeryTokenIn(page) })))
+            Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
+        var (after, _) = await stale.GetAsync("/settings/tokens");
+        Assert.Equal(HttpStatusCode.Redirect, after);
+    }
+
+    [Fact]
+    public async Task Brute_force_and_rate_limit_counts_are_shared_by_the_nodes()
+    {
+        async Task<HttpStatusCode> CallAsync(ServerProcess node, IPAddress from, string? credential)
+        {
+            using var http = new HttpClient(WebSession.Handler(null, from)) { BaseAddress = node.BaseAddress };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/v3/users/nobody");
+            request.Headers.UserAgent.ParseAdd("multi-node-test");
+            if (credential is not null)
+                request.Headers.Add("Authorization", "Bearer " + credential);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // Four bad tokens, two on each node, reach the limit of four: both nodes refuse the fifth.
+        var guesser = IPAddress.Parse("127.0.0.5");
+        foreach (var node in new[] { One, Two, One, Two })
+            Assert.Equal(HttpStatusCode.Unauthorized, await CallAsync(node, guesser, "not-a-token"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await CallAsync(One, guesser, "not-a-token"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await CallAsync(Two, guesser, "not-a-token"));
+
+        // Six anonymous calls an hour, spread over both nodes; the seventh is over the limit on either.
+        var reader = IPAddress.Parse("127.0.0.6");
+        foreach (var node in new[] { One, Two, One, Two, One, Two })
+            Assert.Equal(HttpStatusCode.NotFound, await CallAsync(node, reader, null));
+        Assert.Equal(HttpStatusCode.Forbidden, await CallAsync(One, reader, null));
+        Assert.Equal(HttpStatusCode.Forbidden, await CallAsync(Two, reader, null));
+    }
+
+    [Fact]
+    public async Task Twenty_concurrent_pushes_to_one_repository_through_both_nodes_all_land()
+    {
+        using var web = new WebSession(One.BaseAddress);
+        await web.SignUpAsync("bob", Password);
+        await web.CreateRepositoryAsync("busy", addReadme: true);
+        var token = await web.CreateTokenAsync("pushes", ["repo"]);
+
+        using var git = new GitClient();
+        var clones = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            var name = $"clone{i}";
+            var clone = await git.CloneAsync((i % 2 == 0 ? One : Two).Url("/bob/busy.git"), name, "bob", token);
+            Assert.True(clone.Succeeded, clone.ToString());
+            var checkout = await git.RunAsync(Path.Combine(git.WorkDirectory, name), null, null, "checkout", "-q", "-b", $"branch-{i}");
+            Assert.True(checkout.Succeeded, checkout.ToString());
+            await git.CommitFileAsync(name, $"file-{i}.txt", $"change {i}\n", $"Change {i}");
+            return name;
+        }));
+
+        var pushes = await Task.WhenAll(clones.Select((name, i) =>
+            git.PushAsync(Path.Combine(git.WorkDirectory, name), (i % 2 == 0 ? Two : One).Url("/bob/busy.git"), "bob", token, $"branch-{i}")));
+        for (var i = 0; i < pushes.Length; i++)
+            Assert.True(pushes[i].Succeeded, $"push {i}: {pushes[i]}\n--- node 1\n{Failures(One)}\n--- node 2\n{Failures(Two)}");
+
+        // Every branch is there, at the commit its clone made, seen from either node.
+        var heads = await git.RunAsync(null, "bob", token, "ls-remote", "--heads", Two.Url("/bob/busy.git"));
+        Assert.True(heads.Succeeded, heads.ToString());
+        for (var i = 0; i < 20; i++)
+        {
+            var local = await git.RunAsync(Path.Combine(git.WorkDirectory, clones[i]), null, null, "rev-parse", "HEAD");
+            Assert.Contains($"{local.Output.Trim()}\trefs/heads/branch-{i}", heads.Output, StringComparison.Ordinal);
+        }
+        // And the shared repository is sound after the concurrent updates.
+        var bare = Assert.Single(Directory.EnumerateDirectories(Path.Combine(_data, "repositories"), "*.git", SearchOption.AllDirectories));
+        var fsck = await git.RunAsync(null, null, null, "--git-dir", bare, "fsck", "--no-progress");
+        Assert.True(fsck.Succeeded, fsck.ToString());
+    }
+}
