@@ -9,6 +9,8 @@ public sealed record DataDirectory(string Path)
 
 public static class HostingSetup
 {
+    public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromMinutes(2);
+
     public static WebApplicationBuilder AddHosting(this WebApplicationBuilder builder)
     {
         var configured = builder.Configuration["data-dir"] ?? builder.Configuration["Latchkey:DataDir"] ?? "data";
@@ -19,6 +21,19 @@ public static class HostingSetup
         CreatePrivateDirectory(data.Repositories);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(TimeProvider.System);
+        // At SIGTERM the node stops taking connections and lets running requests (a long push) finish,
+        // for at most this long; then what is left is cut and the process exits.
+        var shutdown = builder.Configuration["Latchkey:ShutdownTimeout"];
+        if (shutdown is not null)
+        {
+            if (!TimeSpan.TryParse(shutdown, System.Globalization.CultureInfo.InvariantCulture, out var timeout) || timeout < TimeSpan.Zero || timeout > TimeSpan.FromHours(1))
+                throw new InvalidOperationException($"Latchkey:ShutdownTimeout must be a duration between 00:00:00 and 01:00:00, not '{shutdown}'.");
+            builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = timeout);
+        }
+        else
+        {
+            builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = DefaultShutdownTimeout);
+        }
         return builder;
     }
 
