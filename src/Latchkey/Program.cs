@@ -1,4 +1,5 @@
 using Latchkey.Accounts;
+using Latchkey.Admin;
 using Latchkey.Api;
 using Latchkey.Data;
 using Latchkey.Git;
@@ -12,7 +13,14 @@ namespace Latchkey;
 
 public partial class Program
 {
-    public static async Task Main(string[] args) => await BuildApp(args).RunAsync();
+    public static async Task<int> Main(string[] args)
+    {
+        // `latchkey admin <command>`: administration on the server's own configuration, without serving.
+        if (args is ["admin", .. var command])
+            return await AdminCommandLine.RunAsync(command, AdminCommandLine.StandardInput(), Console.Out, Console.Error);
+        await BuildApp(args).RunAsync();
+        return 0;
+    }
 
     /// <summary>Builds the whole server; tests pass <paramref name="customize"/> to swap the clock or settings.</summary>
     public static WebApplication BuildApp(string[] args, Action<WebApplicationBuilder>? customize = null)
@@ -28,7 +36,7 @@ public partial class Program
 
         // Where everything lives: the data directory (--data-dir), the clock
         builder.AddHosting();
-        // The database: EF Core on SQLite by default
+        // The database: EF Core on SQLite by default, migrated as the server starts
         builder.AddData();
         // Accounts: Identity, sign-in cookie, profile pictures
         builder.AddAccounts();
@@ -57,7 +65,6 @@ public partial class Program
         customize?.Invoke(builder);
 
         var app = builder.Build();
-        app.MigrateDatabase();
 
         app.UseProxySupport();
         app.UseRequestLog();

@@ -50,6 +50,9 @@ public static class DataSetup
                     : connectionString));
             builder.Services.AddSingleton<ICounters, MemoryCounters>();
         }
+        // The schema is brought up to date when the server starts, not when the app is built:
+        // `latchkey admin` builds the same app without starting it, and must never migrate unasked.
+        builder.Services.AddHostedService<MigrationAtStart>();
         return builder;
     }
 
@@ -74,11 +77,11 @@ public static class DataSetup
     }
 
     /// <summary>Brings the schema up to date, or (MigrateOnStart=false) refuses to start while it is not.</summary>
-    public static void MigrateDatabase(this WebApplication app)
+    public static void MigrateDatabase(IServiceProvider services)
     {
-        using var scope = app.Services.CreateScope();
+        using var scope = services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
-        if (app.Services.GetRequiredService<DatabaseOptions>().MigrateOnStart)
+        if (services.GetRequiredService<DatabaseOptions>().MigrateOnStart)
             Migrate(db);
         else
         {
@@ -100,4 +103,27 @@ public static class DataSetup
         }
         return pending;
     }
+}
+
+/// <summary>
+/// Migrates as the host starts, in the "starting" phase, which runs before any hosted service starts
+/// (the reminder job, the server itself): nothing touches the database before its schema is current.
+/// </summary>
+internal sealed class MigrationAtStart(IServiceProvider services) : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        DataSetup.MigrateDatabase(services);
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

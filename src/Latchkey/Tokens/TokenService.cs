@@ -173,13 +173,16 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         }
     }
 
-    /// <summary>Deletes every classic token of the user; returns how many died.</summary>
-    public async Task<int> RevokeAllAsync(long userId, CancellationToken ct)
+    /// <summary>Deletes every classic token of the user at the owner's request; returns how many died.</summary>
+    public Task<int> RevokeAllAsync(long userId, CancellationToken ct) => RevokeAllAsync(userId, "by the owner", ct);
+
+    /// <summary>Deletes every classic token of the user; <paramref name="by"/> says who asked, in the security log.</summary>
+    public async Task<int> RevokeAllAsync(long userId, string by, CancellationToken ct)
     {
         var doomed = await db.Tokens.AsNoTracking().Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ToListAsync(ct);
         var count = await db.Tokens.Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ExecuteDeleteAsync(ct);
         foreach (var token in doomed)
-            await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens by the owner", token: token, ct: ct);
+            await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens {by}", token: token, ct: ct);
         return count;
     }
 
