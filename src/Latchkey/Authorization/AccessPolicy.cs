@@ -5,7 +5,11 @@ namespace Latchkey.Authorization;
 
 public enum RepoAction
 {
+    /// <summary>See the repository and its metadata (a fine-grained token's Metadata permission).</summary>
     Read,
+
+    /// <summary>Read its contents: clone, fetch, files, branches, commits (Contents read).</summary>
+    ReadContents,
     Write,
     Admin,
     Delete,
@@ -25,7 +29,9 @@ public enum DecisionKind
     Forbidden,
 }
 
-public sealed record Decision(DecisionKind Kind, string? MissingScope = null)
+/// <param name="MissingScope">The classic scope that would have allowed it (X-Accepted-OAuth-Scopes).</param>
+/// <param name="MissingPermission">The fine-grained permission that would have allowed it, as GitHub writes it: "contents=write".</param>
+public sealed record Decision(DecisionKind Kind, string? MissingScope = null, string? MissingPermission = null)
 {
     public static Decision Allow { get; } = new(DecisionKind.Allow);
     public static Decision Challenge { get; } = new(DecisionKind.Challenge);
@@ -46,13 +52,22 @@ public static class AccessPolicy
         var isOwner = user is not null && user.Id == repo.OwnerId;
         var granted = user is null ? null : repo.Collaborators.FirstOrDefault(c => c.UserId == user.Id)?.Permission;
 
+        // A fine-grained token reaches only the repositories it was given; a private one it does not
+        // reach is as absent as one that does not exist. Public repositories stay readable.
+        var reaches = caller.Grant?.Reaches(repo.Id, repo.IsPrivate) ?? true;
         var userMayRead = !repo.IsPrivate || isOwner || granted is not null;
-        var credentialMayRead = !repo.IsPrivate || CredentialAllows(caller, Scopes.Repo);
+        var credentialMayRead = !repo.IsPrivate || (CredentialAllows(caller, Scopes.Repo) && reaches);
         if (!(userMayRead && credentialMayRead))
             return caller.IsAuthenticated ? Decision.NotFound : Decision.Challenge;
 
         if (action == RepoAction.Read)
             return Decision.Allow;
+        if (action == RepoAction.ReadContents)
+        {
+            if (!repo.IsPrivate || caller.Grant is not { } grant || grant.Permissions.Grants(FineGrainedPermissions.Contents, PermissionLevel.Read))
+                return Decision.Allow;
+            return new Decision(DecisionKind.Forbidden, MissingPermission: "contents=read");
+        }
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
 
@@ -63,6 +78,14 @@ public static class AccessPolicy
             RepoAction.Admin or RepoAction.Delete => granted is CollaboratorRole.Admin,
             _ => false,
         };
+        if (caller.Grant is { } fineGrained)
+        {
+            var (key, needed) = action == RepoAction.Write ? (FineGrainedPermissions.Contents, "contents=write") : (FineGrainedPermissions.Administration, "administration=write");
+            var tokenMay = reaches && fineGrained.Access != RepositoryAccess.PublicOnly && fineGrained.Permissions.Grants(key, PermissionLevel.Write);
+            if (userMay && tokenMay)
+                return Decision.Allow;
+            return new Decision(DecisionKind.Forbidden, MissingPermission: userMay && reaches ? needed : null);
+        }
         var (credentialMay, scope) = action switch
         {
             RepoAction.Write or RepoAction.Admin => repo.IsPrivate
@@ -81,6 +104,13 @@ public static class AccessPolicy
     {
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
+        // As on GitHub: a fine-grained token creates repositories with Administration write over all repositories.
+        if (caller.Grant is { } grant)
+        {
+            return grant.Access == RepositoryAccess.All && grant.Permissions.Grants(FineGrainedPermissions.Administration, PermissionLevel.Write)
+                ? Decision.Allow
+                : new Decision(DecisionKind.Forbidden, MissingPermission: "administration=write");
+        }
         var allowed = CredentialAllows(caller, Scopes.Repo) || (!isPrivate && CredentialAllows(caller, Scopes.PublicRepo));
         return allowed ? Decision.Allow : new Decision(DecisionKind.Forbidden, isPrivate ? Scopes.Repo : Scopes.PublicRepo);
     }
@@ -96,11 +126,34 @@ public static class AccessPolicy
         return caller.User.IsSiteAdmin ? new Decision(DecisionKind.Forbidden, Scopes.SiteAdmin) : Decision.NotFound;
     }
 
+    /// <summary>
+    /// Account-level access (the caller's own profile, emails): a session always, a classic token with
+    /// <paramref name="scope"/>, a fine-grained token with <paramref name="permission"/> at <paramref name="level"/>.
+    /// </summary>
+    public static Decision DecideAccount(Caller caller, string scope, string permission, PermissionLevel level)
+    {
+        if (!caller.IsAuthenticated)
+            return Decision.Challenge;
+        return caller.Credential switch
+        {
+            CredentialKind.Session => Decision.Allow,
+            CredentialKind.ClassicToken => caller.HasScope(scope) ? Decision.Allow : new Decision(DecisionKind.Forbidden, scope),
+            CredentialKind.FineGrainedToken when caller.Grant!.Permissions.Grants(permission, level) => Decision.Allow,
+            _ => new Decision(DecisionKind.Forbidden, MissingPermission: $"{permission}={FineGrainedPermissions.LevelName(level)}"),
+        };
+    }
+
+    /// <summary>
+    /// What the credential itself lets through, before the user's own rights: sessions everything,
+    /// classic tokens their scopes. For a fine-grained token this is only the gate to private
+    /// repositories (its permissions are checked per action in <see cref="Decide"/>); it opens no
+    /// scope-guarded door elsewhere.
+    /// </summary>
     private static bool CredentialAllows(Caller caller, string scope) => caller.Credential switch
     {
         CredentialKind.Session => true,
         CredentialKind.ClassicToken => caller.HasScope(scope),
-        // Fine-grained tokens get their own permission model; until then they grant nothing.
+        CredentialKind.FineGrainedToken => scope == Scopes.Repo,
         _ => false,
     };
 }

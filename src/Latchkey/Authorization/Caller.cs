@@ -12,14 +12,16 @@ public enum CredentialKind
 }
 
 /// <summary>Who is asking and with which credential: the input of every authorization decision.</summary>
-public sealed record Caller(User? User, CredentialKind Credential, IReadOnlyList<string> Scopes, long? TokenId = null)
+public sealed record Caller(User? User, CredentialKind Credential, IReadOnlyList<string> Scopes, long? TokenId = null, FineGrainedGrant? Grant = null)
 {
     public static Caller Anonymous { get; } = new(null, CredentialKind.None, []);
 
     public static Caller FromSession(User user) => new(user, CredentialKind.Session, []);
 
     public static Caller FromToken(PersonalAccessToken token, User user) =>
-        new(user, token.Kind == TokenKind.Classic ? CredentialKind.ClassicToken : CredentialKind.FineGrainedToken, token.ScopeList, token.Id);
+        token.Kind == TokenKind.Classic
+            ? new(user, CredentialKind.ClassicToken, token.ScopeList, token.Id)
+            : new(user, CredentialKind.FineGrainedToken, [], token.Id, token.Grant);
 
     public bool IsAuthenticated => User is not null;
 

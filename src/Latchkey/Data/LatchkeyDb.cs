@@ -55,6 +55,19 @@ public abstract class LatchkeyDb(DbContextOptions options)
             token.Property(t => t.LastUsedIp).HasMaxLength(64);
             token.Property(t => t.LastUsedUserAgent).HasMaxLength(256);
             token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+            token.Property(t => t.Description).HasMaxLength(TokenRules.MaxDescriptionLength);
+            token.Property(t => t.Permissions).HasMaxLength(1000);
+            // Fine-grained token names are unique per user (classic notes need not be).
+            token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1");
+            token.HasMany(t => t.Repositories).WithOne().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<TokenRepository>(selected =>
+        {
+            selected.ToTable("TokenRepositories");
+            selected.HasKey(r => new { r.TokenId, r.RepositoryId });
+            selected.HasIndex(r => r.RepositoryId);
+            selected.HasOne<Repository>().WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<UserSession>(session =>

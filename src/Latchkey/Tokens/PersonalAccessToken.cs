@@ -23,7 +23,33 @@ public sealed class PersonalAccessToken
     public string? LastUsedIp { get; set; }
     public string? LastUsedUserAgent { get; set; }
 
+    /// <summary>Fine-grained tokens: what the token is for, beyond its name (<see cref="Note"/>).</summary>
+    public string? Description { get; set; }
+
+    /// <summary>Fine-grained tokens: which repositories it reaches.</summary>
+    public RepositoryAccess RepositoryAccess { get; set; }
+
+    /// <summary>Fine-grained tokens: permission levels, "contents:write,metadata:read".</summary>
+    public string Permissions { get; set; } = "";
+
+    /// <summary>Fine-grained tokens with <see cref="RepositoryAccess.Selected"/>: the chosen repositories.</summary>
+    public List<TokenRepository> Repositories { get; set; } = [];
+
     public IReadOnlyList<string> ScopeList => Tokens.Scopes.Split(Scopes);
 
+    public PermissionSet PermissionSet => Tokens.PermissionSet.Parse(Permissions);
+
+    /// <summary>What a fine-grained token allows (its repositories must be loaded); null for a classic token.</summary>
+    public FineGrainedGrant? Grant => Kind == TokenKind.FineGrained
+        ? new FineGrainedGrant(RepositoryAccess, Repositories.Select(r => r.RepositoryId).ToHashSet(), PermissionSet)
+        : null;
+
     public bool IsExpired(DateTime nowUtc) => ExpiresAt is { } expires && nowUtc >= expires;
+}
+
+/// <summary>A repository picked for a fine-grained token ("Only select repositories").</summary>
+public sealed class TokenRepository
+{
+    public long TokenId { get; set; }
+    public long RepositoryId { get; set; }
 }

@@ -27,6 +27,24 @@ public sealed class TokenLifetimePolicy
 
     public string DefaultChoice => Allows(TokenRules.DefaultExpiration) ? TokenRules.DefaultExpiration : "7";
 
+    /// <summary>Fine-grained tokens always expire: the same choices without "No expiration".</summary>
+    public IReadOnlyList<(string Value, string Label)> FineGrainedChoices => Choices.Where(c => c.Value != "none").ToList();
+
+    /// <summary>As <see cref="TryResolve"/>, and an expiry is required (fine-grained tokens).</summary>
+    public bool TryResolveRequired(string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime expiresAt, out string? error)
+    {
+        expiresAt = default;
+        if (choice == "none")
+        {
+            error = "Fine-grained tokens must have an expiration.";
+            return false;
+        }
+        if (!TryResolve(choice, customDate, nowUtc, out var resolved, out error))
+            return false;
+        expiresAt = resolved!.Value;
+        return true;
+    }
+
     public DateOnly LatestCustomDate(DateTime nowUtc) =>
         MaxLifetimeDays is { } days ? DateOnly.FromDateTime(nowUtc.AddDays(days)).AddDays(-1) : TokenRules.LatestCustomDate(nowUtc);
 

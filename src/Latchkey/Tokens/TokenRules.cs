@@ -5,6 +5,10 @@ public static class TokenRules
 {
     public const int MaxNoteLength = 100;
 
+    /// <summary>Fine-grained token names: GitHub allows 40 characters.</summary>
+    public const int MaxNameLength = 40;
+    public const int MaxDescriptionLength = 1024;
+
     /// <summary>The Expiration choices, as GitHub offers them, with their form values.</summary>
     public static IReadOnlyList<(string Value, string Label)> ExpirationChoices { get; } =
     [

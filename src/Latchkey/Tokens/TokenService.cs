@@ -17,12 +17,25 @@ public enum TokenCheckResult
 
 public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
 
+/// <summary>What the fine-grained token form asks for (expiry aside, which only creation and regeneration set).</summary>
+public sealed record FineGrainedRequest(string Name, string? Description, RepositoryAccess Access, IReadOnlyCollection<long> RepositoryIds, PermissionSet Permissions);
+
+/// <summary>Token limits (section "Tokens").</summary>
+public sealed class TokenOptions
+{
+    /// <summary>Fine-grained tokens one user may hold (GitHub's limit is 50).</summary>
+    public int MaxFineGrainedPerUser { get; set; } = 50;
+
+    /// <summary>Repositories one fine-grained token may select.</summary>
+    public int MaxSelectedRepositories { get; set; } = 50;
+}
+
 /// <summary>Who is presenting a token, for "last used" and the security log.</summary>
 public sealed record TokenUse(string? IpAddress, string? UserAgent);
 
 /// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
 public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer,
-    ILogger<TokenService> logger)
+    Microsoft.Extensions.Options.IOptions<TokenOptions> options, ILogger<TokenService> logger)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -49,6 +62,118 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return (token, plaintext);
     }
 
+    /// <summary>Creates a fine-grained token, or says which input is wrong (as the form shows it).</summary>
+    public async Task<(PersonalAccessToken? Token, string? Plaintext, string? Error)> CreateFineGrainedAsync(
+        long userId, FineGrainedRequest request, DateTime expiresAt, CancellationToken ct)
+    {
+        var limit = options.Value.MaxFineGrainedPerUser;
+        if (await db.Tokens.CountAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained, ct) >= limit)
+            return (null, null, $"You have reached the limit of {limit} fine-grained personal access tokens. Delete one you no longer use first.");
+        if (expiresAt <= clock.GetUtcNow().UtcDateTime)
+            return (null, null, "The expiration must be in the future.");
+        if (await ValidateAsync(userId, null, request, ct) is { } error)
+            return (null, null, error);
+
+        var plaintext = TokenFormat.Generate(TokenKind.FineGrained);
+        var token = new PersonalAccessToken
+        {
+            UserId = userId,
+            Kind = TokenKind.FineGrained,
+            Note = request.Name.Trim(),
+            Digest = digest.Compute(plaintext),
+            LastEight = plaintext[^8..],
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
+            ExpiresAt = expiresAt,
+        };
+        Apply(token, request);
+        db.Tokens.Add(token);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique index caught a name taken at the same moment.
+            return (null, null, "Token name has already been taken.");
+        }
+        await log.RecordAsync(userId, SecurityActions.TokenCreated, Describe(token), token: token, ct: ct);
+        return (token, plaintext, null);
+    }
+
+    /// <summary>Changes a fine-grained token's name, description, repositories and permissions; the secret and expiry stay.</summary>
+    public async Task<string?> UpdateFineGrainedAsync(long userId, long tokenId, FineGrainedRequest request, CancellationToken ct)
+    {
+        var token = await db.Tokens.Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && t.Kind == TokenKind.FineGrained, ct);
+        if (token is null)
+            return "That token does not exist.";
+        if (await ValidateAsync(userId, tokenId, request, ct) is { } error)
+            return error;
+        var before = Describe(token);
+        token.Note = request.Name.Trim();
+        token.Repositories.Clear();
+        Apply(token, request);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            return "Token name has already been taken.";
+        }
+        await log.RecordAsync(userId, SecurityActions.TokenUpdated, $"{before} → {Describe(token)}", token: token, ct: ct);
+        return null;
+    }
+
+    /// <summary>Repositories a fine-grained token of this user may select: owned, or shared with them as a collaborator.</summary>
+    public Task<List<Repositories.Repository>> SelectableRepositoriesAsync(long userId, CancellationToken ct) =>
+        db.Repositories.AsNoTracking().Include(r => r.Owner)
+            .Where(r => r.OwnerId == userId || r.Collaborators.Any(c => c.UserId == userId))
+            .OrderBy(r => r.Owner!.NormalizedUserName).ThenBy(r => r.NormalizedName)
+            .ToListAsync(ct);
+
+    private async Task<string?> ValidateAsync(long userId, long? tokenId, FineGrainedRequest request, CancellationToken ct)
+    {
+        var name = request.Name?.Trim() ?? "";
+        if (name.Length == 0)
+            return "Token name can't be blank.";
+        if (name.Length > TokenRules.MaxNameLength)
+            return $"Token name is too long (maximum is {TokenRules.MaxNameLength} characters).";
+        if (name.Any(char.IsControl))
+            return "Token name can't contain control characters.";
+        if (request.Description is { Length: > TokenRules.MaxDescriptionLength })
+            return $"Description is too long (maximum is {TokenRules.MaxDescriptionLength} characters).";
+        if (await db.Tokens.AnyAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained && t.Note == name && t.Id != tokenId, ct))
+            return "Token name has already been taken.";
+        if (!Enum.IsDefined(request.Access))
+            return "Choose the repository access.";
+        if (request.Access == RepositoryAccess.Selected)
+        {
+            if (request.RepositoryIds.Count == 0)
+                return "Select at least one repository, or choose another repository access.";
+            if (request.RepositoryIds.Count > options.Value.MaxSelectedRepositories)
+                return $"Select at most {options.Value.MaxSelectedRepositories} repositories.";
+            var ids = request.RepositoryIds.Distinct().ToList();
+            var reachable = await db.Repositories.CountAsync(r => ids.Contains(r.Id) && (r.OwnerId == userId || r.Collaborators.Any(c => c.UserId == userId)), ct);
+            if (reachable != ids.Count)
+                return "Some selected repositories do not exist or are not yours to select.";
+        }
+        return null;
+    }
+
+    /// <summary>Copies the form's choices onto the token; a token for public repositories holds no repository permission but Metadata.</summary>
+    private static void Apply(PersonalAccessToken token, FineGrainedRequest request)
+    {
+        token.Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description.Trim();
+        token.RepositoryAccess = request.Access;
+        var permissions = request.Access == RepositoryAccess.PublicOnly
+            ? PermissionSet.From(request.Permissions.Levels.Where(p => FineGrainedPermissions.Account.Any(a => a.Key == p.Key)))
+            : request.Permissions;
+        token.Permissions = permissions.ToString();
+        token.Repositories = request.Access == RepositoryAccess.Selected
+            ? request.RepositoryIds.Distinct().Select(id => new TokenRepository { RepositoryId = id }).ToList()
+            : [];
+    }
+
     public async Task<TokenCheck> VerifyAsync(string presented, TokenUse use, CancellationToken ct)
     {
         if (!TokenFormat.TryParse(presented, out _))
@@ -73,6 +198,9 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             return new TokenCheck(TokenCheckResult.OwnerSuspended, token, token.User);
         }
 
+        if (token.Kind == TokenKind.FineGrained)
+            token.Repositories = await db.Set<TokenRepository>().AsNoTracking().Where(r => r.TokenId == token.Id).ToListAsync(ct);
+
         var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
         // At most one write a minute per token, however busy it is.
         if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution)
@@ -93,7 +221,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
 
     /// <summary>The user's own token, or null (another user's token is as absent as a missing one).</summary>
     public Task<PersonalAccessToken?> FindAsync(long userId, long tokenId, CancellationToken ct) =>
-        db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
 
     /// <summary>Changes the note and scopes (classic tokens may change scopes, as on GitHub); the secret stays.</summary>
     public async Task<bool> UpdateAsync(long userId, long tokenId, string note, IEnumerable<string> scopes, CancellationToken ct)
@@ -186,8 +314,20 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return count;
     }
 
-    /// <summary>How a token appears in the security log: note, scopes and expiry, never the secret.</summary>
-    private static string Describe(PersonalAccessToken token) =>
-        $"\"{token.Note}\" · scopes: {(token.Scopes.Length == 0 ? "none" : token.Scopes)} · " +
-        (token.ExpiresAt is { } at ? "expires " + at.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "no expiration");
+    /// <summary>How a token appears in the security log: name, what it may do and expiry, never the secret.</summary>
+    private static string Describe(PersonalAccessToken token)
+    {
+        var what = token.Kind == TokenKind.Classic
+            ? $"scopes: {(token.Scopes.Length == 0 ? "none" : token.Scopes)}"
+            : $"fine-grained · repositories: {DescribeAccess(token)} · permissions: {token.PermissionSet.Describe()}";
+        return $"\"{token.Note}\" · {what} · " +
+            (token.ExpiresAt is { } at ? "expires " + at.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : "no expiration");
+    }
+
+    public static string DescribeAccess(PersonalAccessToken token) => token.RepositoryAccess switch
+    {
+        RepositoryAccess.All => "all",
+        RepositoryAccess.Selected => token.Repositories.Count == 1 ? "1 selected" : $"{token.Repositories.Count} selected",
+        _ => "public (read-only)",
+    };
 }

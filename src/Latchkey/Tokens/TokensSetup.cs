@@ -11,6 +11,7 @@ public static class TokensSetup
             TokenDigest.FromConfiguration(builder.Configuration, services.GetRequiredService<DataDirectory>().Path));
         // Built now, so that a bad limit stops the server at start rather than at first use.
         builder.Services.AddSingleton(new TokenLifetimePolicy(builder.Configuration));
+        builder.Services.Configure<TokenOptions>(builder.Configuration.GetSection("Tokens"));
         builder.Services.AddScoped<TokenService>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();

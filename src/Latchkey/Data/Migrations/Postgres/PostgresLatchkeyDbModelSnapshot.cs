@@ -383,6 +383,10 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Description")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
                     b.Property<byte[]>("Digest")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -415,6 +419,14 @@ namespace Latchkey.Data.Migrations.Postgres
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("Permissions")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<int>("RepositoryAccess")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -430,7 +442,26 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     b.HasIndex("UserId");
 
+                    b.HasIndex("UserId", "Note")
+                        .IsUnique()
+                        .HasFilter("\"Kind\" = 1");
+
                     b.ToTable("PersonalAccessTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>
+                {
+                    b.Property<long>("TokenId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("TokenId", "RepositoryId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("TokenRepositories", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -679,6 +710,21 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>
+                {
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany("Repositories")
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<long>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole<long>", null)
@@ -733,6 +779,11 @@ namespace Latchkey.Data.Migrations.Postgres
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
                 {
                     b.Navigation("Collaborators");
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.PersonalAccessToken", b =>
+                {
+                    b.Navigation("Repositories");
                 });
 #pragma warning restore 612, 618
         }

@@ -362,6 +362,10 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Description")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
                     b.Property<byte[]>("Digest")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -394,6 +398,14 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasMaxLength(100)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Permissions")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RepositoryAccess")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -409,7 +421,26 @@ namespace Latchkey.Data.Migrations.Sqlite
 
                     b.HasIndex("UserId");
 
+                    b.HasIndex("UserId", "Note")
+                        .IsUnique()
+                        .HasFilter("\"Kind\" = 1");
+
                     b.ToTable("PersonalAccessTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>
+                {
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TokenId", "RepositoryId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("TokenRepositories", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -650,6 +681,21 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>
+                {
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany("Repositories")
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<long>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole<long>", null)
@@ -704,6 +750,11 @@ namespace Latchkey.Data.Migrations.Sqlite
             modelBuilder.Entity("Latchkey.Repositories.Repository", b =>
                 {
                     b.Navigation("Collaborators");
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.PersonalAccessToken", b =>
+                {
+                    b.Navigation("Repositories");
                 });
 #pragma warning restore 612, 618
         }
