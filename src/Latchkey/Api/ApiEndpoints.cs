@@ -45,6 +45,7 @@ public static class ApiSetup
         api.MapCollaboratorApi();
         api.MapAdminApi();
         api.MapUserSelfApi();
+        api.MapTokenIntrospectionApi();
         api.MapBranchApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound());
@@ -132,11 +133,11 @@ public static class RepositoryApi
     public static RouteGroupBuilder MapRepositoryApi(this RouteGroupBuilder api)
     {
         api.MapGet("/user/repos", ListOwnAsync);
-        api.MapPost("/user/repos", CreateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        api.MapPost("/user/repos", CreateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("administration=write"));
         api.MapGet("/users/{username}/repos", ListPublicAsync);
-        api.MapGet("/repos/{owner}/{repo}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapPatch("/repos/{owner}/{repo}", UpdateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
-        api.MapDelete("/repos/{owner}/{repo}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.DeleteRepo));
+        api.MapGet("/repos/{owner}/{repo}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("metadata=read"));
+        api.MapPatch("/repos/{owner}/{repo}", UpdateAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("administration=write"));
+        api.MapDelete("/repos/{owner}/{repo}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.DeleteRepo), new AcceptedPermissions("administration=write"));
         return api;
     }
 
@@ -287,6 +288,8 @@ public static class RepositoryApi
 
     private static IResult MissingScope(Decision decision, RepoAction action = RepoAction.Write) => decision.MissingScope is { } scope
         ? ApiErrors.Result(StatusCodes.Status403Forbidden, $"This request needs the {scope} scope; the token does not have it.")
+        : decision.MissingPermission is not null
+        ? ApiErrors.Result(StatusCodes.Status403Forbidden, "Resource not accessible by personal access token")
         : ApiErrors.Result(StatusCodes.Status403Forbidden, action is RepoAction.Delete or RepoAction.Admin ? "Must have admin rights to Repository." : "Resource not accessible by personal access token");
 
     /// <summary>Reads a JSON body: 400 "Problems parsing JSON" when it cannot be read.</summary>

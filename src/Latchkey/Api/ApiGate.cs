@@ -7,6 +7,12 @@ namespace Latchkey.Api;
 /// <summary>Endpoint metadata: the scopes an endpoint checks for (X-Accepted-OAuth-Scopes).</summary>
 public sealed record AcceptedScopes(params string[] Scopes);
 
+/// <summary>
+/// Endpoint metadata: the fine-grained permission an endpoint checks for, as GitHub writes it in
+/// X-Accepted-GitHub-Permissions ("contents=read"). Endpoints without it need none.
+/// </summary>
+public sealed record AcceptedPermissions(params string[] Permissions);
+
 /// <summary>Endpoint metadata: calls that do not count against the rate limit (GET /rate_limit).</summary>
 public sealed record NotRateLimited;
 
@@ -80,10 +86,19 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
         // As GitHub: what an authenticated caller sees is private to them, and varies with who asks.
         headers.CacheControl = caller.IsAuthenticated ? "private, max-age=60, s-maxage=60" : "public, max-age=60, s-maxage=60";
         headers.Vary = "Accept, Authorization, Cookie";
-        if (caller.IsAuthenticated)
+        if (caller.Credential == CredentialKind.FineGrainedToken)
+        {
+            // As GitHub: fine-grained tokens hear which permission the endpoint wants, not scopes.
+            if (endpoint?.Metadata.GetMetadata<AcceptedPermissions>() is { } accepted)
+                headers["X-Accepted-GitHub-Permissions"] = string.Join(",", accepted.Permissions);
+        }
+        else if (caller.IsAuthenticated)
         {
             headers["X-OAuth-Scopes"] = Scopes.Join(caller.Scopes);
             headers["X-Accepted-OAuth-Scopes"] = string.Join(", ", endpoint?.Metadata.GetMetadata<AcceptedScopes>()?.Scopes ?? []);
+        }
+        if (caller.IsAuthenticated)
+        {
             if (result.Token is { } token && lifetime.EffectiveExpiry(token) is { } expiry)
                 headers["github-authentication-token-expiration"] = expiry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
         }

@@ -23,10 +23,10 @@ public static class BranchApi
 
     public static RouteGroupBuilder MapBranchApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/branches", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapGet("/repos/{owner}/{repo}/branches/{**branch}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapGet("/repos/{owner}/{repo}/commits", CommitsAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapGet("/repos/{owner}/{repo}/commits/{**reference}", CommitAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
+        api.MapGet("/repos/{owner}/{repo}/branches", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        api.MapGet("/repos/{owner}/{repo}/branches/{**branch}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        api.MapGet("/repos/{owner}/{repo}/commits", CommitsAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        api.MapGet("/repos/{owner}/{repo}/commits/{**reference}", CommitAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
         return api;
     }
 
@@ -43,7 +43,7 @@ public static class BranchApi
 
     private static async Task<IResult> ListAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         var (paging, error) = Paging.From(context.Request);
@@ -59,7 +59,7 @@ public static class BranchApi
 
     private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, string branch, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         var match = (await BranchesAsync(found!, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
@@ -71,7 +71,7 @@ public static class BranchApi
 
     private static async Task<IResult> CommitsAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         var (paging, error) = Paging.From(context.Request);
@@ -100,7 +100,7 @@ public static class BranchApi
 
     private static async Task<IResult> CommitAsync(HttpContext context, string owner, string repo, string reference, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found!, reference, context.RequestAborted) is not { } details)

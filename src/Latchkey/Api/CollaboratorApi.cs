@@ -37,9 +37,9 @@ public static class CollaboratorApi
 
     public static RouteGroupBuilder MapCollaboratorApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/collaborators", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapPut("/repos/{owner}/{repo}/collaborators/{username}", InviteAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapDelete("/repos/{owner}/{repo}/collaborators/{username}", RemoveAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
+        api.MapGet("/repos/{owner}/{repo}/collaborators", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=write"));
+        api.MapPut("/repos/{owner}/{repo}/collaborators/{username}", InviteAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("administration=write"));
+        api.MapDelete("/repos/{owner}/{repo}/collaborators/{username}", RemoveAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("administration=write"));
         api.MapGet("/user/repository_invitations", MyInvitationsAsync).WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
         api.MapPatch("/user/repository_invitations/{id:long}", (HttpContext c, long id, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: true, collaborators))
             .WithMetadata(new AcceptedScopes(Scopes.RepoInvite));

@@ -66,16 +66,16 @@ public static partial class ContentsApi
 
     public static RouteGroupBuilder MapContentsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapGet("/repos/{owner}/{repo}/contents/{**path}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo));
-        api.MapPut("/repos/{owner}/{repo}/contents/{**path}", PutAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
-        api.MapDelete("/repos/{owner}/{repo}/contents/{**path}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo));
+        api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        api.MapGet("/repos/{owner}/{repo}/contents/{**path}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        api.MapPut("/repos/{owner}/{repo}/contents/{**path}", PutAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("contents=write"));
+        api.MapDelete("/repos/{owner}/{repo}/contents/{**path}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("contents=write"));
         return api;
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, string? path, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         path = (path ?? "").Trim('/');
@@ -97,7 +97,7 @@ public static partial class ContentsApi
 
     private static async Task<IResult> ReadmeAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Read, repositories);
+        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
         if (refusal is not null)
             return refusal;
         var gitRef = await RefAsync(context, found!, store);

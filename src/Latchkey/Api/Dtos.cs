@@ -49,7 +49,7 @@ public sealed record UserDto(
     public static UserDto From(User user, Caller caller, int publicRepos, ApiUrls urls)
     {
         var created = DateTime.SpecifyKind(user.CreatedAt, DateTimeKind.Utc);
-        var showEmail = caller.User?.Id == user.Id && (caller.Credential == CredentialKind.Session || caller.HasScope(Tokens.Scopes.UserEmail));
+        var showEmail = caller.User?.Id == user.Id && AccessPolicy.DecideAccount(caller, Tokens.Scopes.UserEmail, Tokens.FineGrainedPermissions.EmailAddresses, Tokens.PermissionLevel.Read).IsAllowed;
         return new UserDto(user.UserName!, user.Id, NodeIds.For("User", user.Id), $"{urls.Web}/avatars/u/{user.Id}",
             $"{urls.Api}/users/{user.UserName}", $"{urls.Web}/{user.UserName}", $"{urls.Api}/users/{user.UserName}/repos", "User",
             user.IsSiteAdmin, null, showEmail ? user.Email : null, publicRepos, created, created);
@@ -90,7 +90,7 @@ public sealed record RepositoryDto(
             ? new PermissionsDto(
                 AccessPolicy.Decide(caller, RepoAction.Admin, repo).IsAllowed,
                 AccessPolicy.Decide(caller, RepoAction.Write, repo).IsAllowed,
-                AccessPolicy.Decide(caller, RepoAction.Read, repo).IsAllowed)
+                AccessPolicy.Decide(caller, RepoAction.ReadContents, repo).IsAllowed)
             : null;
         return new RepositoryDto(repo.Id, NodeIds.For("Repository", repo.Id), repo.Name, fullName, repo.IsPrivate, repo.IsPrivate ? "private" : "public",
             SimpleUserDto.From(owner, urls), $"{urls.Web}/{fullName}", repo.Description, false, $"{urls.Api}/repos/{fullName}",

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Latchkey.Authorization;
 using Latchkey.Data;
 using Latchkey.Tokens;
 using Microsoft.EntityFrameworkCore;
@@ -22,18 +23,24 @@ public static class UserSelfApi
             var caller = ApiGate.CallerOf(context);
             if (ApiGate.RequireUser(caller) is { } refusal)
                 return refusal;
-            if (!(caller.Credential == Authorization.CredentialKind.Session || caller.HasScope(Scopes.UserEmail)))
+            var decision = AccessPolicy.DecideAccount(caller, Scopes.UserEmail, FineGrainedPermissions.EmailAddresses, PermissionLevel.Read);
+            if (decision.MissingPermission is not null)
+                return ApiErrors.Result(StatusCodes.Status403Forbidden, "Resource not accessible by personal access token");
+            if (!decision.IsAllowed)
                 return ApiErrors.Result(StatusCodes.Status404NotFound, "Not Found");
             var email = caller.User!.Email;
             return Results.Json(email is null ? [] : new[] { new EmailDto(email, true, caller.User.EmailConfirmed, "private") });
-        }).WithMetadata(new AcceptedScopes(Scopes.UserEmail));
+        }).WithMetadata(new AcceptedScopes(Scopes.UserEmail), new AcceptedPermissions("email_addresses=read"));
 
         api.MapPatch("/user", async (HttpContext context, LatchkeyDb db) =>
         {
             var caller = ApiGate.CallerOf(context);
             if (ApiGate.RequireUser(caller) is { } refusal)
                 return refusal;
-            if (!(caller.Credential == Authorization.CredentialKind.Session || caller.HasScope(Scopes.User)))
+            var decision = AccessPolicy.DecideAccount(caller, Scopes.User, FineGrainedPermissions.Profile, PermissionLevel.Write);
+            if (decision.MissingPermission is not null)
+                return ApiErrors.Result(StatusCodes.Status403Forbidden, "Resource not accessible by personal access token");
+            if (!decision.IsAllowed)
                 return ApiErrors.Result(StatusCodes.Status403Forbidden, "This request needs the user scope; the token does not have it.");
             try
             {
@@ -47,7 +54,7 @@ public static class UserSelfApi
             var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == caller.User!.Id, context.RequestAborted);
             var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
             return Results.Json(UserDto.From(user, caller, publicRepos, ApiUrls.Of(context.Request)));
-        }).WithMetadata(new AcceptedScopes(Scopes.User));
+        }).WithMetadata(new AcceptedScopes(Scopes.User), new AcceptedPermissions("profile=write"));
         return api;
     }
 }

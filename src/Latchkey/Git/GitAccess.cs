@@ -2,6 +2,7 @@ using System.Text;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
+using Latchkey.Tokens;
 
 namespace Latchkey.Git;
 
@@ -63,10 +64,13 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
             default:
                 await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied,
                     $"{(action == RepoAction.Write ? "Push to" : "Access to")} {repo!.Owner!.UserName}/{repo.Name}" +
-                    (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope" : ": not permitted for this account"),
+                    (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope"
+                        : decision.MissingPermission is { } permission ? $": the token lacks the {FineGrainedPermissions.Label(permission)} permission"
+                        : ": not permitted for this account"),
                     succeeded: false, ct: context.RequestAborted);
                 await WritePlainAsync(context, StatusCodes.Status403Forbidden,
-                    $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n");
+                    $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n" +
+                    (decision.MissingPermission is { } needed ? $"The fine-grained token needs the {FineGrainedPermissions.Label(needed)} permission on this repository.\n" : ""));
                 return null;
         }
     }

@@ -33,7 +33,7 @@ public static class GitHttp
                 "Only the smart HTTP protocol is supported: use a git client newer than 1.6.6.\n");
             return;
         }
-        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.Read);
+        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.ReadContents);
         if (target is null)
             return;
 
@@ -50,7 +50,7 @@ public static class GitHttp
 
     private static async Task Rpc(HttpContext context, string owner, string repo, string service, GitAccess access)
     {
-        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.Read);
+        var target = await access.AuthorizeAsync(context, owner, repo, service == ReceivePack ? RepoAction.Write : RepoAction.ReadContents);
         if (target is null)
             return;
         var expected = $"application/x-{service}-request";

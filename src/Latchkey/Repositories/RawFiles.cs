@@ -18,7 +18,7 @@ public static class RawFiles
         {
             var caller = await callers.GetAsync(context);
             var found = await repositories.FindAsync(owner, repo, context.RequestAborted);
-            if (found is null || !AccessPolicy.Decide(caller, RepoAction.Read, found).IsAllowed)
+            if (found is null || !AccessPolicy.Decide(caller, RepoAction.ReadContents, found).IsAllowed)
                 return Results.NotFound();
             path = (path ?? "").Trim('/');
             if (await store.ObjectTypeAsync(found, @ref, path, context.RequestAborted) != "blob")

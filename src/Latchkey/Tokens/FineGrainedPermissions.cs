@@ -52,6 +52,14 @@ public static class FineGrainedPermissions
 
     public static bool IsKnown(string key) => All.Any(p => p.Key == key);
 
+    /// <summary>"contents=write" (GitHub's header form) as people read it: "Contents: Read and write".</summary>
+    public static string Label(string requirement)
+    {
+        var parts = requirement.Split('=');
+        var name = All.FirstOrDefault(p => p.Key == parts[0])?.Name ?? parts[0];
+        return parts.Length == 2 && ParseLevel(parts[1]) is { } level ? $"{name}: {LevelLabel(level)}" : name;
+    }
+
     public static string LevelName(PermissionLevel level) => level switch
     {
         PermissionLevel.Read => "read",

@@ -18,7 +18,7 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
     {
-        if (await LoadAsync(owner, repo, RepoAction.Read) is { } refused)
+        if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
         Path = (path ?? "").Trim('/');

@@ -14,7 +14,7 @@ public sealed class RepoHomeModel(WebCaller callers, RepositoryService repositor
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo)
     {
-        if (await LoadAsync(owner, repo, RepoAction.Read) is { } refused)
+        if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
         Branch = await store.DefaultBranchAsync(Repo, ct);

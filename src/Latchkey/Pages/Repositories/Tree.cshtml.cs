@@ -13,7 +13,7 @@ public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositor
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
     {
-        if (await LoadAsync(owner, repo, RepoAction.Read) is { } refused)
+        if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
         path = (path ?? "").Trim('/');

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using Latchkey.Authorization;
+using Latchkey.Data;
+using Latchkey.Tokens;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Api;
+
+/// <summary>
+/// GET /user/token (Latchkey's own, not GitHub's): what the calling token is and may do, so a tool
+/// can check a token before it relies on it. Never the secret: the last eight characters at most.
+/// </summary>
+public static class TokenIntrospectionApi
+{
+    public sealed record TokenRepositoryDto(
+        [property: JsonPropertyName("id")] long Id,
+        [property: JsonPropertyName("full_name")] string FullName,
+        [property: JsonPropertyName("private")] bool Private);
+
+    public sealed record TokenDto(
+        [property: JsonPropertyName("id")] long Id,
+        [property: JsonPropertyName("type")] string Type,
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("description")] string? Description,
+        [property: JsonPropertyName("owner")] string Owner,
+        [property: JsonPropertyName("token_last_eight")] string LastEight,
+        [property: JsonPropertyName("created_at")] DateTime CreatedAt,
+        [property: JsonPropertyName("expires_at")] DateTime? ExpiresAt,
+        [property: JsonPropertyName("last_used_at")] DateTime? LastUsedAt,
+        [property: JsonPropertyName("scopes")] IReadOnlyList<string>? Scopes,
+        [property: JsonPropertyName("repository_selection")] string? RepositorySelection,
+        [property: JsonPropertyName("repositories")] IReadOnlyList<TokenRepositoryDto>? Repositories,
+        [property: JsonPropertyName("permissions")] IReadOnlyDictionary<string, string>? Permissions);
+
+    public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
+    {
+        api.MapGet("/user/token", async (HttpContext context, TokenService tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
+        {
+            var caller = ApiGate.CallerOf(context);
+            if (caller.TokenId is not { } tokenId || caller.User is null)
+                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication with a personal access token");
+            var token = await tokens.FindAsync(caller.User.Id, tokenId, context.RequestAborted);
+            if (token is null)
+                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
+
+            if (token.Kind == TokenKind.Classic)
+            {
+                return Results.Json(new TokenDto(token.Id, "classic", token.Note, null, caller.User.UserName!, token.LastEight,
+                    token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, token.ScopeList, null, null, null));
+            }
+            var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
+            var repositories = await db.Repositories.AsNoTracking().Include(r => r.Owner)
+                .Where(r => ids.Contains(r.Id))
+                .OrderBy(r => r.Id)
+                .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
+                .ToListAsync(context.RequestAborted);
+            var selection = token.RepositoryAccess switch
+            {
+                RepositoryAccess.All => "all",
+                RepositoryAccess.Selected => "selected",
+                _ => "public",
+            };
+            var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
+            return Results.Json(new TokenDto(token.Id, "fine_grained", token.Note, token.Description, caller.User.UserName!, token.LastEight,
+                token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, null, selection,
+                token.RepositoryAccess == RepositoryAccess.Selected ? repositories : null, permissions));
+        })
+        .WithSummary("The calling token: its type, expiry, repositories and permissions (Latchkey's own endpoint)");
+        return api;
+    }
+}
