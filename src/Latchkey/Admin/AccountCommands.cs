@@ -123,7 +123,9 @@ internal static class AccountCommands
     {
         if (await FindAsync(services, username, ct) is not { } user)
             return io.Fail(NoSuchUser(username));
-        var tokens = await services.GetRequiredService<TokenService>().ListAsync(user.Id, TokenKind.Classic, ct);
+        var service = services.GetRequiredService<TokenService>();
+        var tokens = (await service.ListAsync(user.Id, TokenKind.Classic, ct)).Concat(await service.ListAsync(user.Id, TokenKind.FineGrained, ct))
+            .OrderByDescending(t => t.Id).ToList();
         if (tokens.Count == 0)
         {
             io.Out.WriteLine($"{user.UserName} has no personal access tokens.");
@@ -131,15 +133,18 @@ internal static class AccountCommands
         }
         var lifetime = services.GetRequiredService<TokenLifetimePolicy>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        io.Out.WriteLine("id\tnote\tscopes\tcreated\texpires\tlast used");
+        io.Out.WriteLine("id\ttype\tnote\tscopes\tcreated\texpires\tlast used");
         foreach (var token in tokens)
         {
             // The site's lifetime limit can end a token before its own expiry: show when it really stops.
             var expires = lifetime.EffectiveExpiry(token) is { } at ? Time(at) + (now >= at ? " (expired)" : "") : "never";
             io.Out.WriteLine(string.Join('\t',
                 token.Id.ToString(CultureInfo.InvariantCulture),
+                token.Kind == TokenKind.Classic ? "classic" : "fine-grained",
                 Printable(token.Note),
-                token.Scopes.Length == 0 ? "none" : token.Scopes,
+                token.Kind == TokenKind.Classic
+                    ? (token.Scopes.Length == 0 ? "none" : token.Scopes)
+                    : $"repositories: {TokenService.DescribeAccess(token)}; {token.PermissionSet.Describe()}",
                 Time(token.CreatedAt),
                 expires,
                 token.LastUsedAt is { } used ? Time(used) : "never"));

@@ -35,7 +35,7 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
         var now = clock.GetUtcNow().UtcDateTime;
         var horizon = now.AddDays(7);
         var candidates = await db.Tokens.AsNoTracking().Include(t => t.User)
-            .Where(t => t.Kind == TokenKind.Classic && ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.MaxLifetimeDays != null))
+            .Where(t => ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.MaxLifetimeDays != null))
             .ToListAsync(ct);
         var sent = 0;
         foreach (var token in candidates)
@@ -81,14 +81,16 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
             OneDay => $"[Latchkey] Your personal access token \"{token.Note}\" expires tomorrow",
             _ => $"[Latchkey] Your personal access token \"{token.Note}\" expires in 7 days",
         };
-        var scopes = token.Scopes.Length == 0 ? "no scopes" : token.Scopes;
+        var (what, page) = token.Kind == TokenKind.Classic
+            ? ($"personal access token (classic) \"{token.Note}\" with {(token.Scopes.Length == 0 ? "no scopes" : token.Scopes)}", $"/settings/tokens/{token.Id}/regenerate")
+            : ($"fine-grained personal access token \"{token.Note}\" ({token.PermissionSet.Describe()})", $"/settings/personal-access-tokens/{token.Id}");
         var body =
             $"Hi {token.User!.UserName},\n\n" +
             (kind == Expired
-                ? $"Your personal access token (classic) \"{token.Note}\" with {scopes} expired on {when}.\n"
-                : $"Your personal access token (classic) \"{token.Note}\" with {scopes} will expire on {when}.\n") +
+                ? $"Your {what} expired on {when}.\n"
+                : $"Your {what} will expire on {when}.\n") +
             "Scripts and applications that use it will stop being able to reach Latchkey.\n\n" +
-            $"To keep using it, regenerate it here:\n{BaseUrl()}/settings/tokens/{token.Id}/regenerate\n\n" +
+            $"To keep using it, regenerate it here:\n{BaseUrl()}{page}\n\n" +
             "If you no longer need it, you can ignore this message.\n";
         return (subject, body);
     }

@@ -289,7 +289,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             try
             {
                 await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
-                $"Hi {owner.UserName},\n\nYour personal access token (classic) \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
+                $"Hi {owner.UserName},\n\nYour {(token.Kind == TokenKind.Classic ? "personal access token (classic)" : "fine-grained personal access token")} \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
                 "It no longer works. Anyone who saw it can no longer use it. If you still need a token, create a new one under\n" +
                 "Settings > Developer settings > Personal access tokens, and keep it out of files you commit.\n", ct);
             }
@@ -301,14 +301,14 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         }
     }
 
-    /// <summary>Deletes every classic token of the user at the owner's request; returns how many died.</summary>
-    public Task<int> RevokeAllAsync(long userId, CancellationToken ct) => RevokeAllAsync(userId, "by the owner", ct);
+    /// <summary>Deletes every classic token of the user at the owner's request (the classic list's "Revoke all"); returns how many died.</summary>
+    public Task<int> RevokeAllAsync(long userId, CancellationToken ct) => RevokeAllAsync(userId, "by the owner", ct, TokenKind.Classic);
 
-    /// <summary>Deletes every classic token of the user; <paramref name="by"/> says who asked, in the security log.</summary>
-    public async Task<int> RevokeAllAsync(long userId, string by, CancellationToken ct)
+    /// <summary>Deletes the user's tokens (of one kind, or all when <paramref name="kind"/> is null); <paramref name="by"/> says who asked, in the security log.</summary>
+    public async Task<int> RevokeAllAsync(long userId, string by, CancellationToken ct, TokenKind? kind = null)
     {
-        var doomed = await db.Tokens.AsNoTracking().Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ToListAsync(ct);
-        var count = await db.Tokens.Where(t => t.UserId == userId && t.Kind == TokenKind.Classic).ExecuteDeleteAsync(ct);
+        var doomed = await db.Tokens.AsNoTracking().Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ToListAsync(ct);
+        var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ExecuteDeleteAsync(ct);
         foreach (var token in doomed)
             await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens {by}", token: token, ct: ct);
         return count;

@@ -338,22 +338,27 @@ public sealed class AdminCliTests
         await web.SignUpAsync("heidi", Password);
         var laptop = await web.CreateTokenAsync("laptop", ["repo"]);
         var ci = await web.CreateTokenAsync("ci \u001b[31mred", ["repo", "user"], expiration: "none");
+        var fine = await server.IssueAsync("heidi", Latchkey.Tokens.RepositoryAccess.All, name: "deploy",
+            permissions: FineGrainedTokens.Permissions((Latchkey.Tokens.FineGrainedPermissions.Contents, Latchkey.Tokens.PermissionLevel.Write)));
         Assert.Equal(HttpStatusCode.OK, await WithTokenAsync(server, laptop, "api/v3/user"));
+        Assert.Equal(HttpStatusCode.OK, await WithTokenAsync(server, fine, "api/v3/user"));
 
         var list = await installation.AdminAsync(null, "list-tokens", "--user", "heidi");
         Assert.True(list.ExitCode == 0, list.ToString());
         var lines = list.Out.TrimEnd('\n').Split('\n');
-        Assert.Equal(["id", "note", "scopes", "created", "expires", "last used"], lines[0].Split('\t'));
-        Assert.Equal(3, lines.Length);
-        var ciRow = lines[1].Split('\t');
-        Assert.Equal(["ci ?[31mred", "repo, user", "never", "never"], [ciRow[1], ciRow[2], ciRow[4], ciRow[5]]);
-        var laptopRow = lines[2].Split('\t');
-        Assert.Equal("laptop", laptopRow[1]);
-        Assert.Equal("repo", laptopRow[2]);
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", laptopRow[3]);
+        Assert.Equal(["id", "type", "note", "scopes", "created", "expires", "last used"], lines[0].Split('\t'));
+        Assert.Equal(4, lines.Length);
+        var fineRow = lines[1].Split('\t');
+        Assert.Equal(["fine-grained", "deploy", "repositories: all; Contents: Read and write, Metadata: Read-only"], [fineRow[1], fineRow[2], fineRow[3]]);
+        var ciRow = lines[2].Split('\t');
+        Assert.Equal(["classic", "ci ?[31mred", "repo, user", "never", "never"], [ciRow[1], ciRow[2], ciRow[3], ciRow[5], ciRow[6]]);
+        var laptopRow = lines[3].Split('\t');
+        Assert.Equal("laptop", laptopRow[2]);
+        Assert.Equal("repo", laptopRow[3]);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", laptopRow[4]);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", laptopRow[5]);
-        foreach (var secret in new[] { laptop, ci })
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", laptopRow[5]);
+        foreach (var secret in new[] { laptop, ci, fine })
         {
             // Not the token, not its random part, not even the last eight characters the token's own page shows.
             Assert.DoesNotContain(secret[4..12], list.Out, StringComparison.Ordinal);
@@ -362,7 +367,8 @@ public sealed class AdminCliTests
 
         var revoke = await installation.AdminAsync(null, "revoke-tokens", "--user", "heidi");
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
-        Assert.Equal("Revoked 2 personal access tokens of heidi.\n", revoke.Out);
+        Assert.Equal("Revoked 3 personal access tokens of heidi.\n", revoke.Out);
+        Assert.Equal(HttpStatusCode.Unauthorized, await WithTokenAsync(server, fine, "api/v3/user"));
         Assert.Equal(HttpStatusCode.Unauthorized, await WithTokenAsync(server, laptop, "api/v3/user"));
         Assert.Equal(HttpStatusCode.Unauthorized, await WithTokenAsync(server, ci, "api/v3/user"));
 
