@@ -54,7 +54,8 @@ public static class AccessPolicy
 
         // A fine-grained token reaches only the repositories it was given; a private one it does not
         // reach is as absent as one that does not exist. Public repositories stay readable.
-        var reaches = caller.Grant?.Reaches(repo.Id, repo.IsPrivate) ?? true;
+        var fineGrained = GrantOf(caller);
+        var reaches = fineGrained?.Reaches(repo.Id, repo.IsPrivate) ?? true;
         var userMayRead = !repo.IsPrivate || isOwner || granted is not null;
         var credentialMayRead = !repo.IsPrivate || (CredentialAllows(caller, Scopes.Repo) && reaches);
         if (!(userMayRead && credentialMayRead))
@@ -64,7 +65,7 @@ public static class AccessPolicy
             return Decision.Allow;
         if (action == RepoAction.ReadContents)
         {
-            if (!repo.IsPrivate || caller.Grant is not { } grant || grant.Permissions.Grants(FineGrainedPermissions.Contents, PermissionLevel.Read))
+            if (!repo.IsPrivate || fineGrained is null || fineGrained.Permissions.Grants(FineGrainedPermissions.Contents, PermissionLevel.Read))
                 return Decision.Allow;
             return new Decision(DecisionKind.Forbidden, MissingPermission: "contents=read");
         }
@@ -78,7 +79,7 @@ public static class AccessPolicy
             RepoAction.Admin or RepoAction.Delete => granted is CollaboratorRole.Admin,
             _ => false,
         };
-        if (caller.Grant is { } fineGrained)
+        if (fineGrained is not null)
         {
             var (key, needed) = action == RepoAction.Write ? (FineGrainedPermissions.Contents, "contents=write") : (FineGrainedPermissions.Administration, "administration=write");
             var tokenMay = reaches && fineGrained.Access != RepositoryAccess.PublicOnly && fineGrained.Permissions.Grants(key, PermissionLevel.Write);
@@ -105,7 +106,7 @@ public static class AccessPolicy
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
         // As on GitHub: a fine-grained token creates repositories with Administration write over all repositories.
-        if (caller.Grant is { } grant)
+        if (GrantOf(caller) is { } grant)
         {
             return grant.Access == RepositoryAccess.All && grant.Permissions.Grants(FineGrainedPermissions.Administration, PermissionLevel.Write)
                 ? Decision.Allow
@@ -138,10 +139,14 @@ public static class AccessPolicy
         {
             CredentialKind.Session => Decision.Allow,
             CredentialKind.ClassicToken => caller.HasScope(scope) ? Decision.Allow : new Decision(DecisionKind.Forbidden, scope),
-            CredentialKind.FineGrainedToken when caller.Grant!.Permissions.Grants(permission, level) => Decision.Allow,
+            CredentialKind.FineGrainedToken when GrantOf(caller)!.Permissions.Grants(permission, level) => Decision.Allow,
             _ => new Decision(DecisionKind.Forbidden, MissingPermission: $"{permission}={FineGrainedPermissions.LevelName(level)}"),
         };
     }
+
+    /// <summary>A fine-grained caller's grant (nothing beyond public reads when it is missing); null for other credentials.</summary>
+    private static FineGrainedGrant? GrantOf(Caller caller) =>
+        caller.Credential == CredentialKind.FineGrainedToken ? caller.Grant ?? FineGrainedGrant.Nothing : null;
 
     /// <summary>
     /// What the credential itself lets through, before the user's own rights: sessions everything,

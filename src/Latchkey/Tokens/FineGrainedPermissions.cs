@@ -130,6 +130,9 @@ public sealed class PermissionSet
 /// <summary>Everything a fine-grained token allows, for <see cref="Authorization.AccessPolicy"/>.</summary>
 public sealed record FineGrainedGrant(RepositoryAccess Access, IReadOnlySet<long> RepositoryIds, PermissionSet Permissions)
 {
+    /// <summary>What a fine-grained credential whose grant is unknown may do: read public repositories, nothing more.</summary>
+    public static FineGrainedGrant Nothing { get; } = new(RepositoryAccess.PublicOnly, new HashSet<long>(), PermissionSet.Empty);
+
     /// <summary>Does the token's repository access include this repository at all?</summary>
     public bool Reaches(long repositoryId, bool isPrivate) => Access switch
     {

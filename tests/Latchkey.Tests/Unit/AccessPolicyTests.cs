@@ -30,6 +30,13 @@ public sealed class AccessPolicyTests
         "owner token [repo, delete_repo]" => ClassicToken(Alice, Scopes.Repo, Scopes.DeleteRepo),
         "owner token [user]" => ClassicToken(Alice, Scopes.User),
         "owner fine-grained token" => new Caller(Alice, CredentialKind.FineGrainedToken, []),
+        "owner fine-grained [priv: contents read]" => FineGrained(Alice, RepositoryAccess.Selected, [PrivateId], (FineGrainedPermissions.Contents, PermissionLevel.Read)),
+        "owner fine-grained [priv: contents write]" => FineGrained(Alice, RepositoryAccess.Selected, [PrivateId], (FineGrainedPermissions.Contents, PermissionLevel.Write)),
+        "owner fine-grained [priv: administration write]" => FineGrained(Alice, RepositoryAccess.Selected, [PrivateId], (FineGrainedPermissions.Administration, PermissionLevel.Write)),
+        "owner fine-grained [other repo: everything]" => FineGrained(Alice, RepositoryAccess.Selected, [99], (FineGrainedPermissions.Contents, PermissionLevel.Write), (FineGrainedPermissions.Administration, PermissionLevel.Write)),
+        "owner fine-grained [all: contents write]" => FineGrained(Alice, RepositoryAccess.All, [], (FineGrainedPermissions.Contents, PermissionLevel.Write)),
+        "owner fine-grained [public]" => FineGrained(Alice, RepositoryAccess.PublicOnly, [], (FineGrainedPermissions.Contents, PermissionLevel.Write)),
+        "other fine-grained [all: everything]" => FineGrained(Bob, RepositoryAccess.All, [], (FineGrainedPermissions.Contents, PermissionLevel.Write), (FineGrainedPermissions.Administration, PermissionLevel.Write)),
         "other session" => Caller.FromSession(Bob),
         "other token [repo]" => ClassicToken(Bob, Scopes.Repo),
         "other token [repo, delete_repo]" => ClassicToken(Bob, Scopes.Repo, Scopes.DeleteRepo),
@@ -38,9 +45,15 @@ public sealed class AccessPolicyTests
 
     private static Caller ClassicToken(User user, params string[] scopes) => new(user, CredentialKind.ClassicToken, scopes);
 
+    private const long PrivateId = 11;
+
+    private static Caller FineGrained(User user, RepositoryAccess access, long[] repositories, params (string Key, PermissionLevel Level)[] levels) =>
+        new(user, CredentialKind.FineGrainedToken, [], 1,
+            new FineGrainedGrant(access, repositories.ToHashSet(), PermissionSet.From(levels.Select(l => KeyValuePair.Create(l.Key, l.Level)))));
+
     private static Repository RepositoryOf(bool isPrivate) => new()
     {
-        Id = 10,
+        Id = isPrivate ? PrivateId : 10,
         OwnerId = Alice.Id,
         Name = isPrivate ? "priv" : "pub",
         NormalizedName = isPrivate ? "PRIV" : "PUB",
@@ -110,7 +123,55 @@ public sealed class AccessPolicyTests
         { "priv", "other token [repo]", RepoAction.Write, NotFound },
         { "priv", "other token [repo]", RepoAction.Delete, NotFound },
         { "priv", "other token [repo, delete_repo]", RepoAction.Delete, NotFound },
+
+        // Fine-grained tokens: the repository must be reached, then each action needs its permission.
+        { "priv", "owner fine-grained token", RepoAction.ReadContents, NotFound },
+        { "priv", "owner fine-grained [priv: contents read]", RepoAction.Read, Allow },
+        { "priv", "owner fine-grained [priv: contents read]", RepoAction.ReadContents, Allow },
+        { "priv", "owner fine-grained [priv: contents read]", RepoAction.Write, Forbidden },
+        { "priv", "owner fine-grained [priv: contents write]", RepoAction.Write, Allow },
+        { "priv", "owner fine-grained [priv: contents write]", RepoAction.Admin, Forbidden },
+        { "priv", "owner fine-grained [priv: contents write]", RepoAction.Delete, Forbidden },
+        { "priv", "owner fine-grained [priv: administration write]", RepoAction.Read, Allow },
+        { "priv", "owner fine-grained [priv: administration write]", RepoAction.ReadContents, Forbidden },
+        { "priv", "owner fine-grained [priv: administration write]", RepoAction.Admin, Allow },
+        { "priv", "owner fine-grained [priv: administration write]", RepoAction.Delete, Allow },
+        { "priv", "owner fine-grained [other repo: everything]", RepoAction.Read, NotFound },
+        { "priv", "owner fine-grained [other repo: everything]", RepoAction.Write, NotFound },
+        { "priv", "owner fine-grained [all: contents write]", RepoAction.Write, Allow },
+        { "priv", "owner fine-grained [public]", RepoAction.Read, NotFound },
+        { "priv", "other fine-grained [all: everything]", RepoAction.Read, NotFound },
+        { "pub", "owner fine-grained [other repo: everything]", RepoAction.ReadContents, Allow },
+        { "pub", "owner fine-grained [other repo: everything]", RepoAction.Write, Forbidden },
+        { "pub", "owner fine-grained [public]", RepoAction.ReadContents, Allow },
+        { "pub", "owner fine-grained [public]", RepoAction.Write, Forbidden },
+        { "pub", "owner fine-grained [all: contents write]", RepoAction.Write, Allow },
+        { "pub", "other fine-grained [all: everything]", RepoAction.ReadContents, Allow },
+        { "pub", "other fine-grained [all: everything]", RepoAction.Write, Forbidden },
+        { "pub", "other fine-grained [all: everything]", RepoAction.Delete, Forbidden },
     };
+
+    [Theory]
+    [InlineData("owner fine-grained [priv: contents read]", RepoAction.Write, "contents=write")]
+    [InlineData("owner fine-grained token", RepoAction.Write, "contents=write")]
+    [InlineData("owner fine-grained [priv: administration write]", RepoAction.ReadContents, "contents=read")]
+    [InlineData("owner fine-grained [priv: contents write]", RepoAction.Delete, "administration=write")]
+    public void A_forbidden_fine_grained_token_is_told_which_permission_is_missing(string caller, RepoAction action, string missing)
+    {
+        var isPrivate = caller != "owner fine-grained token";
+        var decision = AccessPolicy.Decide(CallerNamed(caller), action, RepositoryOf(isPrivate));
+        Assert.Equal(DecisionKind.Forbidden, decision.Kind);
+        Assert.Equal(missing, decision.MissingPermission);
+        Assert.Null(decision.MissingScope);
+    }
+
+    [Fact]
+    public void Another_users_fine_grained_token_is_told_no_permission_since_none_would_help()
+    {
+        var decision = AccessPolicy.Decide(CallerNamed("other fine-grained [all: everything]"), RepoAction.Write, RepositoryOf(isPrivate: false));
+        Assert.Equal(DecisionKind.Forbidden, decision.Kind);
+        Assert.Null(decision.MissingPermission);
+    }
 
     [Theory]
     [MemberData(nameof(Table))]
@@ -237,7 +298,10 @@ public sealed class AccessPolicyTests
         { "owner token []", true, Forbidden, "repo" },
         { "owner token [delete_repo]", false, Forbidden, "public_repo" },
         { "owner token [user]", true, Forbidden, "repo" },
-        { "owner fine-grained token", false, Forbidden, "public_repo" },
+        // Fine-grained tokens create with Administration write over all repositories, and are told so.
+        { "owner fine-grained token", false, Forbidden, "administration=write" },
+        { "owner fine-grained [priv: administration write]", true, Forbidden, "administration=write" },
+        { "owner fine-grained [all: contents write]", true, Forbidden, "administration=write" },
     };
 
     [Theory]
@@ -247,6 +311,14 @@ public sealed class AccessPolicyTests
         var decision = AccessPolicy.DecideCreate(CallerNamed(caller), isPrivate);
 
         Assert.Equal(expected, decision.Kind);
-        Assert.Equal(missing, decision.MissingScope);
+        Assert.Equal(missing, caller.Contains("fine-grained", StringComparison.Ordinal) ? decision.MissingPermission : decision.MissingScope);
+    }
+
+    [Fact]
+    public void A_fine_grained_token_with_administration_write_over_all_repositories_creates_them()
+    {
+        var caller = new Caller(Alice, CredentialKind.FineGrainedToken, [], 1,
+            new FineGrainedGrant(RepositoryAccess.All, new HashSet<long>(), PermissionSet.From([KeyValuePair.Create(FineGrainedPermissions.Administration, PermissionLevel.Write)])));
+        Assert.Equal(DecisionKind.Allow, AccessPolicy.DecideCreate(caller, isPrivate: true).Kind);
     }
 }
