@@ -57,7 +57,7 @@ public sealed partial class FineGrainedWebTests(ServerFixture fixture) : IClassF
         return response.StatusCode;
     }
 
-    /// <summary>The page's error box (or the whole page when there is none), decoded, for assertions that print what a person saw.</summary>
+    /// <summary>The status and the page, decoded, so a failing assertion prints what a person saw.</summary>
     private static async Task<(HttpStatusCode Status, string Text)> ReadAsync(HttpResponseMessage response) =>
         (response.StatusCode, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
 
