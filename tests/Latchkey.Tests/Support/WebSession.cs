@@ -104,6 +104,42 @@ public sealed partial class WebSession : IDisposable
         return shown.Groups[1].Value;
     }
 
+    /// <summary>
+    /// Generates a fine-grained token through the real form (access: public, all or selected; permissions:
+    /// key → none/read/write) and reads it off the list that shows it once.
+    /// </summary>
+    public async Task<string> CreateFineGrainedTokenAsync(string name, string access = "all", IEnumerable<long>? repositoryIds = null,
+        IReadOnlyDictionary<string, string>? permissions = null, string expiration = "30")
+    {
+        var fields = new List<KeyValuePair<string, string>>
+        {
+            new("Input.Name", name),
+            new("Input.Expiration", expiration),
+            new("Input.RepositoryAccess", access),
+        };
+        fields.AddRange((repositoryIds ?? []).Select(id => new KeyValuePair<string, string>("Input.RepositoryIds", id.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        fields.AddRange((permissions ?? new Dictionary<string, string>()).Select(p => new KeyValuePair<string, string>($"Input.Permissions[{p.Key}]", p.Value)));
+        using var response = await PostFormAsync("/settings/personal-access-tokens/new", fields);
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Fine-grained token creation answered {response.StatusCode}:\n{await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("/settings/personal-access-tokens", response.Headers.Location?.OriginalString);
+
+        var (status, page) = await GetAsync("/settings/personal-access-tokens");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var shown = NewTokenBox().Match(page);
+        Assert.True(shown.Success, "The new token is not shown on /settings/personal-access-tokens:\n" + page);
+        return shown.Groups[1].Value;
+    }
+
+    /// <summary>A repository's id ("owner/name"), as the fine-grained token form's repository picker has it.</summary>
+    public async Task<long> RepositoryIdAsync(string fullName)
+    {
+        var (status, page) = await GetAsync("/settings/personal-access-tokens/new");
+        Assert.True(status == HttpStatusCode.OK, $"GET /settings/personal-access-tokens/new answered {status}:\n{page}");
+        var box = Regex.Match(page, $@"name=""Input\.RepositoryIds"" value=""(\d+)"" data-full-name=""{Regex.Escape(WebUtility.HtmlEncode(fullName))}""");
+        Assert.True(box.Success, $"{fullName} is not in the repository picker:\n{page}");
+        return long.Parse(box.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task CreateRepositoryAsync(string name, bool isPrivate = false, bool addReadme = false, string? description = null)
     {
         var fields = new List<KeyValuePair<string, string>>

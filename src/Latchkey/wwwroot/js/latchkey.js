@@ -84,5 +84,81 @@ document.addEventListener('clipboard-copy', (event) => {
   }
 });
 
+// Fine-grained tokens: the repository picker's search box (the checkboxes work without it).
+function filterRepositories() {
+  const search = document.querySelector('input[data-repository-search]');
+  if (!search) return;
+  const query = search.value.trim().toLowerCase();
+  let shown = 0;
+  for (const row of document.querySelectorAll('[data-repository-row]')) {
+    row.hidden = query !== '' && !row.dataset.repositoryRow.includes(query);
+    if (!row.hidden) shown += 1;
+  }
+  const none = document.querySelector('[data-repository-no-match]');
+  if (none) none.hidden = shown > 0;
+}
+document.addEventListener('input', (event) => {
+  if (event.target instanceof HTMLInputElement && event.target.hasAttribute('data-repository-search')) filterRepositories();
+});
+// Enter in the search box filters; it must not submit the form.
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && event.target instanceof HTMLInputElement && event.target.hasAttribute('data-repository-search')) {
+    event.preventDefault();
+  }
+});
+
+// Fine-grained tokens: the Overview says what the token will be able to do, in the words
+// FineGrainedForm.Overview uses on the server.
+const levelLabels = { none: 'No access', read: 'Read-only', write: 'Read and write' };
+function fillList(list, lines, empty) {
+  list.replaceChildren(...(lines.length > 0 ? lines : [empty]).filter((line) => line !== null).map((line) => {
+    const item = document.createElement('li');
+    item.textContent = line;
+    if (lines.length === 0) item.className = 'color-fg-muted';
+    return item;
+  }));
+}
+function describeFineGrained() {
+  const overview = document.getElementById('token-overview');
+  if (!overview) return;
+  const access = document.querySelector('input[name="Input.RepositoryAccess"]:checked')?.value ?? null;
+  // With public access only Metadata applies to repositories: the other repository rows are off.
+  for (const select of document.querySelectorAll('select[data-permission-scope="repository"]:not([data-permission-mandatory])')) {
+    select.disabled = access === 'public';
+  }
+  const picked = [...document.querySelectorAll('input[name="Input.RepositoryIds"]:checked')].map((box) => box.dataset.fullName);
+  let reach;
+  if (access === 'public') reach = 'Public repositories (read-only)';
+  else if (access === 'all') reach = 'All repositories you own or collaborate on, now and later';
+  else if (access === 'selected') {
+    reach = picked.length === 0 ? 'No repository selected yet'
+      : `${picked.length === 1 ? '1 repository' : `${picked.length} repositories`}: ${picked.join(', ')}`;
+  } else reach = 'Choose the repository access';
+  overview.querySelector('[data-overview-repositories]').textContent = reach;
+
+  const lines = (scope) => [...document.querySelectorAll(`select[data-permission-scope="${scope}"]`)]
+    .filter((select) => !select.disabled || select.hasAttribute('data-permission-mandatory'))
+    .filter((select) => select.value !== 'none')
+    .map((select) => `${select.dataset.permissionName}: ${levelLabels[select.value] ?? levelLabels.none}`);
+  fillList(overview.querySelector('[data-overview-repository-permissions]'), lines('repository'), null);
+  fillList(overview.querySelector('[data-overview-account-permissions]'), lines('account'), 'None');
+
+  const contents = document.querySelector('select[data-permission="contents"]')?.value ?? 'none';
+  let git;
+  if (access === null) git = 'Choose the repository access';
+  else if (access === 'public') git = 'Clone and fetch public repositories';
+  else if (contents === 'write') git = 'Clone, fetch and push';
+  else if (contents === 'read') git = 'Clone and fetch';
+  else git = 'No access (Contents: No access)';
+  overview.querySelector('[data-overview-git]').textContent = git;
+}
+document.addEventListener('change', (event) => {
+  if (event.target instanceof Element && event.target.closest('form')?.querySelector('#token-overview')) describeFineGrained();
+});
+
+const repositorySearchBox = document.querySelector('[data-repository-search-box]');
+if (repositorySearchBox) repositorySearchBox.hidden = false;
+
 syncScopes();
 describeExpiration();
+describeFineGrained();

@@ -59,7 +59,8 @@ public sealed class EditTokenModel(UserManager<User> users, TokenService tokens,
 
     private async Task<bool> LoadAsync(User user, long id)
     {
-        if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { } token)
+        // A fine-grained token has its own pages (and may not lose its expiry here).
+        if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { Kind: TokenKind.Classic } token)
             return false;
         Token = token;
         OfferedScopes = TokenForm.ScopesOfferedTo(user);
