@@ -280,7 +280,7 @@ public static class RepositoryApi
         return decision.Kind switch
         {
             DecisionKind.Allow => (repo, null),
-            DecisionKind.Challenge when action != RepoAction.Read => (null, ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication")),
+            DecisionKind.Challenge when action is not (RepoAction.Read or RepoAction.ReadContents) => (null, ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication")),
             DecisionKind.Forbidden => (null, MissingScope(decision, action)),
             _ => (null, ApiErrors.NotFound()),
         };
