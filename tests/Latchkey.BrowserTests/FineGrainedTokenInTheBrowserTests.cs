@@ -43,7 +43,7 @@ public sealed class FineGrainedTokenInTheBrowserTests(ITestOutputHelper output)
 
         try
         {
-            await JourneyAsync(server, page);
+            await JourneyAsync(server, page, new Screenshots(output));
             Assert.True(browserErrors.Count == 0, "The browser reported errors:\n" + string.Join('\n', browserErrors));
             Assert.True(server.FiveHundreds.Count == 0, "Server errors:\n" + string.Join('\n', server.FiveHundreds));
         }
@@ -59,7 +59,7 @@ public sealed class FineGrainedTokenInTheBrowserTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task JourneyAsync(LatchkeyServer server, IPage page)
+    private static async Task JourneyAsync(LatchkeyServer server, IPage page, Screenshots shots)
     {
         var name = "hubot";
         var header = page.GetByRole(AriaRole.Banner);
@@ -120,6 +120,7 @@ public sealed class FineGrainedTokenInTheBrowserTests(ITestOutputHelper output)
         await Expect(overview).ToContainTextAsync("Contents: Read and write");
         await Expect(overview).ToContainTextAsync("Metadata: Read-only");
         await Expect(overview).ToContainTextAsync("Clone, fetch and push");
+        await shots.TakeAsync(page, "07-fine-grained-new-token.png", fullPage: true);
         await page.GetByRole(AriaRole.Button, new() { Name = "Generate token" }).ClickAsync();
 
         // Shown once, copied with the button.
@@ -130,6 +131,7 @@ public sealed class FineGrainedTokenInTheBrowserTests(ITestOutputHelper output)
         var token = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
         Assert.StartsWith("lkf_", token, StringComparison.Ordinal);
         await Expect(page.GetByText("1 selected repository")).ToBeVisibleAsync();
+        await shots.TakeAsync(page, "08-fine-grained-token-shown.png");
         await page.ReloadAsync();
         await Expect(page.GetByText(token)).ToHaveCountAsync(0);
 

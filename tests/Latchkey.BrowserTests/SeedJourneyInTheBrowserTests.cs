@@ -198,32 +198,4 @@ public sealed class SeedJourneyInTheBrowserTests(ITestOutputHelper output)
         var now = DateTime.UtcNow;
         return new Regex($"^The token will expire on ({Day(now.AddDays(days))}|{Day(now.AddDays(days).AddHours(-1))}|{Day(now.AddDays(days).AddHours(1))})$");
     }
-
-    /// <summary>docs/screenshots, written only with LATCHKEY_SCREENSHOTS=1 so test runs leave the tree clean.</summary>
-    private sealed class Screenshots(ITestOutputHelper output)
-    {
-        private readonly string? _directory = Environment.GetEnvironmentVariable("LATCHKEY_SCREENSHOTS") == "1"
-            ? Path.Combine(RepositoryRoot(), "docs", "screenshots")
-            : null;
-
-        public async Task TakeAsync(IPage page, string file, bool fullPage = false)
-        {
-            if (_directory is null)
-                return;
-            Directory.CreateDirectory(_directory);
-            var path = Path.Combine(_directory, file);
-            await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage, Animations = ScreenshotAnimations.Disabled });
-            output.WriteLine("Screenshot: " + path);
-        }
-
-        private static string RepositoryRoot()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Latchkey.slnx")))
-                    return dir.FullName;
-            }
-            throw new InvalidOperationException("Latchkey.slnx not found above " + AppContext.BaseDirectory);
-        }
-    }
 }
