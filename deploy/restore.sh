@@ -3,7 +3,8 @@
 #
 #   deploy/restore.sh BACKUP_DIR DATA_DIR
 #
-# With LATCHKEY_PG_URL set, the database goes back into that (empty) PostgreSQL database with pg_restore.
+# With LATCHKEY_PG_URL set, the database goes back into that (empty) PostgreSQL database with pg_restore
+# (keep the password in ~/.pgpass or PGPASSFILE, not in the URL, where `ps` shows it).
 # Then start the server on DATA_DIR: tokens, sessions' keys, accounts and repositories are as backed up.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 BACKUP_DIR DATA_DIR" >&2; exit 2; }

@@ -12,7 +12,7 @@ set -euo pipefail
 port="${LATCHKEY_PG_PORT:-55432}"
 dir="${LATCHKEY_PG_DIR:-/tmp/latchkey-pg}"
 password="latchkey-test"
-bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+bin="$( (ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true) | sort -V | tail -1)"
 [ -n "$bin" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 
 as_owner() {

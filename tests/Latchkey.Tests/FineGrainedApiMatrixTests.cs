@@ -172,4 +172,35 @@ public sealed class FineGrainedApiMatrixTests(FineGrainedApiMatrixTests.World wo
         using var anonymous = await http.GetAsync("user/token");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
+
+    [Fact]
+    public async Task Administration_write_on_a_repository_changes_its_visibility_as_on_github()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(world.Server.BaseAddress, "api/v3/") };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("fine-grained-matrix");
+        var name = world.Unique();
+        using (var create = new HttpRequestMessage(HttpMethod.Post, "user/repos") { Content = new StringContent($"{{\"name\":\"{name}\",\"private\":true}}", Encoding.UTF8, "application/json") })
+        {
+            create.Headers.TryAddWithoutValidation("Authorization", "token " + world.Tokens["classic:repo"]);
+            using var created = await http.SendAsync(create);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+        var contentsOnly = await world.Server.IssueAsync("alice", RepositoryAccess.Selected, [$"alice/{name}"], Permissions((FineGrainedPermissions.Contents, PermissionLevel.Write)));
+        var admin = await world.Server.IssueAsync("alice", RepositoryAccess.Selected, [$"alice/{name}"], Permissions((FineGrainedPermissions.Administration, PermissionLevel.Write)));
+
+        async Task<(HttpStatusCode Status, string Body)> PublishAsync(string token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Patch, $"repos/alice/{name}") { Content = new StringContent("{\"private\":false}", Encoding.UTF8, "application/json") };
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var refused = await PublishAsync(contentsOnly);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
+        Assert.Contains("Resource not accessible by personal access token", refused.Body, StringComparison.Ordinal);
+        var done = await PublishAsync(admin);
+        Assert.True(done.Status == HttpStatusCode.OK, done.Body);
+        Assert.Contains("\"private\":false", done.Body, StringComparison.Ordinal);
+    }
 }

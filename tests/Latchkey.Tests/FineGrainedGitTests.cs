@@ -154,4 +154,33 @@ public sealed class FineGrainedGitTests(ServerFixture fixture) : IClassFixture<S
         var (_, invitation) = await collaborators.InviteAsync(repository!, inviter!, who, role, CancellationToken.None);
         Assert.True(await collaborators.AnswerAsync(invitee!.Id, invitation!.Id, accept: true, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Removing_a_collaborator_takes_the_repository_out_of_their_tokens_for_good()
+    {
+        var owner = await OwnerWithRepositoriesAsync("remover");
+        var guest = fixture.NewUsername("guest");
+        using (var signup = Server.NewBrowserSession())
+            await signup.SignUpAsync(guest, Password);
+        await AddCollaboratorAsync(owner, "a", guest, "push");
+        var token = await Server.IssueAsync(guest, RepositoryAccess.Selected, [$"{owner}/a"], ContentsRead);
+        using var git = new GitClient();
+        Assert.True((await git.CloneAsync(Server.Url($"/{owner}/a.git"), "before", guest, token)).Succeeded);
+
+        using (var scope = Server.Services.CreateScope())
+        {
+            var repository = await scope.ServiceProvider.GetRequiredService<Latchkey.Repositories.RepositoryService>().FindAsync(owner, "a", CancellationToken.None);
+            Assert.True(await scope.ServiceProvider.GetRequiredService<Latchkey.Repositories.RepositoryCollaborators>().RemoveAsync(repository!, guest, CancellationToken.None));
+        }
+        Assert.Contains("Repository not found", (await git.CloneAsync(Server.Url($"/{owner}/a.git"), "removed", guest, token)).Error, StringComparison.Ordinal);
+
+        // Invited again later, the guest works with new tokens; the old token's selection stays empty.
+        await AddCollaboratorAsync(owner, "a", guest, "push");
+        Assert.Contains("Repository not found", (await git.CloneAsync(Server.Url($"/{owner}/a.git"), "again", guest, token)).Error, StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("fine-grained-git-tests");
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        var self = await http.GetStringAsync("api/v3/user/token");
+        Assert.DoesNotContain($"{owner}/a", self, StringComparison.Ordinal);
+    }
 }

@@ -313,6 +313,10 @@ public sealed partial class FineGrainedWebTests(ServerFixture fixture) : IClassF
 
         var (_, far) = await web.GetAsync(NewPage + "?expires_in=4000");
         Assert.Contains("An expiration of 4000 days in the link is too far away", WebUtility.HtmlDecode(far), StringComparison.Ordinal);
+        // Far beyond any calendar: still a message, not a server error.
+        var (huge, farther) = await web.GetAsync(NewPage + "?expires_in=99999999");
+        Assert.Equal(HttpStatusCode.OK, huge);
+        Assert.Contains("An expiration of 99999999 days in the link is too far away", WebUtility.HtmlDecode(farther), StringComparison.Ordinal);
         var (_, words) = await web.GetAsync(NewPage + "?expires_in=soon&name=" + new string('x', 41));
         var decoded = WebUtility.HtmlDecode(words);
         Assert.Contains("Unknown expiration 'soon' in the link: give a number of days.", decoded, StringComparison.Ordinal);
@@ -493,5 +497,21 @@ public sealed partial class FineGrainedWebTests(ServerFixture fixture) : IClassF
         Assert.StartsWith("/sessions/sudo", update.Headers.Location?.OriginalString, StringComparison.Ordinal);
         var (_, page) = await web.GetAsync($"{ListPage}/{id}");
         Assert.Contains("data-token-name>guarded</h2>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Repeated_or_oddly_shaped_permission_fields_are_read_without_a_server_error()
+    {
+        var (_, web) = await OwnerAsync();
+        using var _ = web;
+        // The same permission twice: the first value counts.
+        using (var twice = await web.PostFormAsync(NewPage, Fields("twice", "all", "30", ("Input.Permissions[contents]", "write"), ("Input.Permissions[contents]", "read"))))
+            Assert.Equal(HttpStatusCode.Redirect, twice.StatusCode);
+        // The model binder's indexed dictionary form, with a repeated key, is simply not a permission field.
+        using var indexed = await web.PostFormAsync(NewPage, Fields("indexed", "all", "30",
+            ("Input.Permissions[0].Key", "contents"), ("Input.Permissions[0].Value", "write"),
+            ("Input.Permissions[1].Key", "contents"), ("Input.Permissions[1].Value", "read")));
+        var (status, text) = await ReadAsync(indexed);
+        Assert.True(status is HttpStatusCode.Redirect or HttpStatusCode.UnprocessableEntity, $"{status}: {text}");
     }
 }

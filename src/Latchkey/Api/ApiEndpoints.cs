@@ -251,8 +251,10 @@ public static class RepositoryApi
         if (invalid is not null)
             return invalid;
         var caller = ApiGate.CallerOf(context);
-        // Making a public repository private (or back) needs the full repo scope.
-        if (body!.Private is { } makePrivate && makePrivate != found!.IsPrivate && !AccessPolicy.DecideCreate(caller, isPrivate: true).IsAllowed)
+        // Making a public repository private (or back) needs the full repo scope; a fine-grained token
+        // needs only what it already showed to get here, Administration write on this repository (as on GitHub).
+        if (body!.Private is { } makePrivate && makePrivate != found!.IsPrivate && caller.Credential != CredentialKind.FineGrainedToken
+            && !AccessPolicy.DecideCreate(caller, isPrivate: true).IsAllowed)
             return MissingScope(new Decision(DecisionKind.Forbidden, Scopes.Repo));
         var error = await repositories.UpdateAsync(found!, body.Name, body.Description, body.Private, context.RequestAborted);
         if (error is not null)

@@ -49,11 +49,14 @@ public static class TokenIntrospectionApi
                     token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, token.ScopeList, null, null, null));
             }
             var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
-            var repositories = await db.Repositories.AsNoTracking().Include(r => r.Owner)
+            // Only what the token can see now: a repository its owner lost access to is not named.
+            var repositories = (await db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
                 .Where(r => ids.Contains(r.Id))
                 .OrderBy(r => r.Id)
+                .ToListAsync(context.RequestAborted))
+                .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
                 .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
-                .ToListAsync(context.RequestAborted);
+                .ToList();
             var selection = token.RepositoryAccess switch
             {
                 RepositoryAccess.All => "all",

@@ -123,6 +123,9 @@ public sealed class DatabaseCounters(LatchkeyDb db, TimeProvider clock) : ICount
             return current is null || current.WindowStart <= ended ? (now, 0) : (Utc(current.WindowStart), current.Used);
         }
         var fresh = Math.Max(0, amount);
+        // Now and then, forget windows that ended long ago (one row per address that ever called).
+        if (Random.Shared.Next(1000) == 0)
+            await db.RateCounters.Where(c => c.WindowStart <= ended - window).ExecuteDeleteAsync(cancel);
         var rows = await db.Database.SqlQuery<CounterRow>($"""
             INSERT INTO "RateCounters" AS c ("Key", "WindowStart", "Used") VALUES ({key}, {now}, {fresh})
             ON CONFLICT ("Key") DO UPDATE SET
@@ -136,9 +139,12 @@ public sealed class DatabaseCounters(LatchkeyDb db, TimeProvider clock) : ICount
     public async ValueTask<(int Count, DateTimeOffset Oldest)> FailuresAsync(string key, TimeSpan window, CancellationToken cancel = default)
     {
         var since = clock.GetUtcNow().UtcDateTime - window;
-        var recent = db.ThrottleFailures.AsNoTracking().Where(f => f.Key == key && f.At > since);
-        var count = await recent.CountAsync(cancel);
-        return count == 0 ? (0, DateTimeOffset.MinValue) : (count, Utc(await recent.MinAsync(f => f.At, cancel)));
+        // One query: another node may delete expiring rows between two.
+        var found = await db.ThrottleFailures.AsNoTracking().Where(f => f.Key == key && f.At > since)
+            .GroupBy(f => f.Key)
+            .Select(g => new { Count = g.Count(), Oldest = g.Min(f => f.At) })
+            .FirstOrDefaultAsync(cancel);
+        return found is null ? (0, DateTimeOffset.MinValue) : (found.Count, Utc(found.Oldest));
     }
 
     public async ValueTask RecordFailureAsync(string key, TimeSpan window, CancellationToken cancel = default)

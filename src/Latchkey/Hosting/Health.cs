@@ -85,7 +85,8 @@ public static class Health
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             var version = await GitCommand.VersionAsync(cancellationToken);
-            return version is null ? HealthCheckResult.Unhealthy("git could not be run") : HealthCheckResult.Healthy(version);
+            // The version stays private: it tells an attacker which git flaws to try.
+            return version is null ? HealthCheckResult.Unhealthy("git could not be run") : HealthCheckResult.Healthy();
         }
     }
 }

@@ -24,13 +24,17 @@ public static partial class RequestLog
             }
             finally
             {
-                Answered(logger, context.TraceIdentifier, context.Request.Method, context.Request.Path.Value ?? "/",
+                Answered(logger, context.TraceIdentifier, context.Request.Method, Printable(context.Request.Path.Value ?? "/"),
                     context.Response.StatusCode, context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         });
         return app;
     }
+
+    /// <summary>The path as one line: decoded control characters (a %0A in the URL) would start a forged log line.</summary>
+    private static string Printable(string path) =>
+        path.Any(char.IsControl) ? string.Concat(path.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString())) : path;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request {RequestId} {Method} {Path} answered {StatusCode} to {ClientAddress} in {ElapsedMilliseconds:0.0} ms")]
     private static partial void Answered(ILogger logger, string requestId, string method, string path, int statusCode, string clientAddress, double elapsedMilliseconds);

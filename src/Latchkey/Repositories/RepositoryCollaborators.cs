@@ -74,6 +74,10 @@ public sealed class RepositoryCollaborators(LatchkeyDb db, TimeProvider clock)
             return false;
         await db.Collaborators.Where(c => c.RepositoryId == repo.Id && c.UserId == userId).ExecuteDeleteAsync(ct);
         await db.Invitations.Where(i => i.RepositoryId == repo.Id && i.InviteeId == userId).ExecuteDeleteAsync(ct);
+        // Their fine-grained tokens lose the repository too, so a later invitation does not revive old access.
+        await db.Set<Tokens.TokenRepository>()
+            .Where(r => r.RepositoryId == repo.Id && db.Tokens.Any(t => t.Id == r.TokenId && t.UserId == userId))
+            .ExecuteDeleteAsync(ct);
         return true;
     }
 

@@ -214,7 +214,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     }
 
     public Task<List<PersonalAccessToken>> ListAsync(long userId, TokenKind kind, CancellationToken ct) =>
-        db.Tokens.AsNoTracking()
+        db.Tokens.AsNoTracking().Include(t => t.Repositories)
             .Where(t => t.UserId == userId && t.Kind == kind)
             .OrderByDescending(t => t.Id)
             .ToListAsync(ct);
@@ -240,7 +240,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     /// <summary>A new secret with the same note and scopes and a new expiry; the old secret stops working at once.</summary>
     public async Task<string?> RegenerateAsync(long userId, long tokenId, DateTime? expiresAt, CancellationToken ct)
     {
-        var token = await db.Tokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        var token = await db.Tokens.Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
         if (token is null)
             return null;
         var plaintext = TokenFormat.Generate(token.Kind);
@@ -260,7 +260,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     /// <summary>Deletes the user's own token; false when there is no such token of theirs.</summary>
     public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct)
     {
-        var token = await db.Tokens.AsNoTracking().SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        var token = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
         if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) == 0)
             return false;
         await log.RecordAsync(userId, SecurityActions.TokenDeleted, Describe(token), token: token, ct: ct);
@@ -273,7 +273,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         if (!TokenFormat.TryParse(presented, out _))
             return null;
         var key = digest.Compute(presented);
-        var token = await db.Tokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.Digest == key, ct);
+        var token = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);
         return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
     }
 
@@ -307,7 +307,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     /// <summary>Deletes the user's tokens (of one kind, or all when <paramref name="kind"/> is null); <paramref name="by"/> says who asked, in the security log.</summary>
     public async Task<int> RevokeAllAsync(long userId, string by, CancellationToken ct, TokenKind? kind = null)
     {
-        var doomed = await db.Tokens.AsNoTracking().Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ToListAsync(ct);
+        var doomed = await db.Tokens.AsNoTracking().Include(t => t.Repositories).Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ToListAsync(ct);
         var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ExecuteDeleteAsync(ct);
         foreach (var token in doomed)
             await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens {by}", token: token, ct: ct);

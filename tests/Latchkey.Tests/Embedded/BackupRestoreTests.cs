@@ -39,7 +39,8 @@ public sealed class BackupRestoreTests
     [Fact]
     public async Task A_backup_taken_while_the_server_runs_restores_accounts_repositories_and_tokens()
     {
-        var backup = Path.Combine(Directory.CreateTempSubdirectory("latchkey-backup-").FullName, "backup");
+        // A quote in the path must not break the backup's own commands.
+        var backup = Path.Combine(Directory.CreateTempSubdirectory("latchkey-backup-").FullName, "it's backup");
         var restored = Path.Combine(Directory.CreateTempSubdirectory("latchkey-restored-").FullName, "data");
         try
         {
@@ -106,6 +107,13 @@ public sealed class BackupRestoreTests
             (exit, output) = await ScriptAsync("backup.sh", empty);
             Assert.Equal(2, exit);
             Assert.Contains("usage:", output, StringComparison.Ordinal);
+
+            // A data directory without its database (a PostgreSQL site without LATCHKEY_PG_URL) is not backed up as empty.
+            Directory.CreateDirectory(Path.Combine(empty, "repositories"));
+            (exit, output) = await ScriptAsync("backup.sh", empty, Path.Combine(used, "backup"));
+            Assert.Equal(1, exit);
+            Assert.Contains("holds no latchkey.db", output, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(empty, "latchkey.db")), "the backup created a database");
         }
         finally
         {

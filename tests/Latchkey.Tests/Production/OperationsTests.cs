@@ -28,7 +28,10 @@ public sealed class OperationsTests
         Assert.StartsWith("Healthy\n", body, StringComparison.Ordinal);
         Assert.Contains("database: Healthy", body, StringComparison.Ordinal);
         Assert.Contains("repositories: Healthy", body, StringComparison.Ordinal);
-        Assert.Contains("git: Healthy (git version ", body, StringComparison.Ordinal);
+        Assert.Contains("git: Healthy", body, StringComparison.Ordinal);
+        // Nothing an attacker could use: no versions, no paths.
+        Assert.DoesNotContain("version", body, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(server.DataDirectory, body, StringComparison.Ordinal);
         Assert.Equal("no-store", ready.Headers.CacheControl?.ToString());
     }
 
@@ -182,5 +185,16 @@ public sealed class OperationsTests
         var line = Assert.Single(server.AllLogs.Split('\n'), l => l.Contains($"Request {id} ", StringComparison.Ordinal));
         Assert.Contains("GET /login answered 200 to 127.0.0.1", line, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-looking-query", server.AllLogs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_path_with_encoded_line_breaks_stays_one_log_line()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var response = await http.GetAsync("x%0AForged%20entry%0D");
+        var id = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        var line = Assert.Single(server.AllLogs.Split('\n'), l => l.Contains($"Request {id} ", StringComparison.Ordinal));
+        Assert.Contains(@"GET /x\x0aForged entry\x0d answered 404", line, StringComparison.Ordinal);
     }
 }

@@ -18,7 +18,12 @@ public sealed class FineGrainedInput
     public string? RepositoryAccess { get; set; }
     public List<long> RepositoryIds { get; set; } = [];
 
-    /// <summary>Permission key → none / read / write, as posted by <c>Input.Permissions[contents]</c>.</summary>
+    /// <summary>
+    /// Permission key → none / read / write, as posted by <c>Input.Permissions[contents]</c>. Read from
+    /// the form by <see cref="FineGrainedForm.ReadPermissions"/>, not by the model binder, whose
+    /// dictionary binding answers a repeated key with an exception.
+    /// </summary>
+    [BindNever]
     public Dictionary<string, string?> Permissions { get; set; } = new(StringComparer.Ordinal);
 }
 
@@ -35,6 +40,19 @@ public sealed record FineGrainedFormView(FineGrainedInput Input, string Owner, I
 /// <summary>What the fine-grained token pages share: parsing, checks, the overview and prefilling from a link.</summary>
 public static class FineGrainedForm
 {
+    private const string PermissionField = "Input.Permissions[";
+
+    /// <summary>The posted permission levels: fields named <c>Input.Permissions[key]</c>, the first value of each.</summary>
+    public static void ReadPermissions(IFormCollection form, FineGrainedInput input)
+    {
+        input.Permissions.Clear();
+        foreach (var (name, values) in form)
+        {
+            if (name.StartsWith(PermissionField, StringComparison.Ordinal) && name.EndsWith(']') && name.Length > PermissionField.Length + 1)
+                input.Permissions.TryAdd(name[PermissionField.Length..^1], values.FirstOrDefault());
+        }
+    }
+
     public static RepositoryAccess? ParseAccess(string? value) => value switch
     {
         "public" => RepositoryAccess.PublicOnly,
@@ -208,14 +226,15 @@ public static class FineGrainedForm
             return;
         }
         var latest = lifetime.LatestCustomDate(nowUtc);
-        var date = DateOnly.FromDateTime(nowUtc).AddDays(days);
-        if (date > latest)
+        var today = DateOnly.FromDateTime(nowUtc);
+        // Compare day counts first: adding a huge number of days to a date throws.
+        if (days > latest.DayNumber - today.DayNumber)
         {
             ignored.Add($"An expiration of {days} days in the link is too far away: the latest possible date is {latest.ToString("ddd, MMM d yyyy", CultureInfo.InvariantCulture)}.");
             return;
         }
         input.Expiration = "custom";
-        input.CustomDate = date;
+        input.CustomDate = today.AddDays(days);
     }
 
     /// <summary>A value from the request, quoted and cut short so a message stays readable.</summary>

@@ -37,6 +37,7 @@ public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenServi
         var user = await users.GetUserAsync(User);
         if (user is null)
             return Challenge();
+        FineGrainedForm.ReadPermissions(Request.Form, Input);
         await DescribeAsync(user);
 
         TokenForm.ReportBindingErrors(ModelState);

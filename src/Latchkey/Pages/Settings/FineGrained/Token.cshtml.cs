@@ -56,6 +56,7 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenService 
             return Challenge();
         if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { Kind: TokenKind.FineGrained } token)
             return NotFound();
+        FineGrainedForm.ReadPermissions(Request.Form, Input);
         await DescribeAsync(user, token);
         TokenForm.ReportBindingErrors(ModelState);
         var request = FineGrainedForm.Check(Input, ModelState);
