@@ -31,6 +31,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<RepositoryInvitation> Invitations => Set<RepositoryInvitation>();
     public DbSet<RateCounter> RateCounters => Set<RateCounter>();
     public DbSet<ThrottleFailure> ThrottleFailures => Set<ThrottleFailure>();
+    public DbSet<CredentialEpoch> CredentialEpochs => Set<CredentialEpoch>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -115,6 +116,12 @@ public abstract class LatchkeyDb(DbContextOptions options)
             invitation.HasOne(i => i.Repository).WithMany().HasForeignKey(i => i.RepositoryId).OnDelete(DeleteBehavior.Cascade);
             invitation.HasOne(i => i.Invitee).WithMany().HasForeignKey(i => i.InviteeId).OnDelete(DeleteBehavior.Cascade);
             invitation.HasOne(i => i.Inviter).WithMany().HasForeignKey(i => i.InviterId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        builder.Entity<CredentialEpoch>(epoch =>
+        {
+            epoch.Property(e => e.Id).ValueGeneratedNever();
+            epoch.HasData(new CredentialEpoch { Id = 1, Value = 0 });
         });
 
         builder.Entity<RateCounter>(counter =>

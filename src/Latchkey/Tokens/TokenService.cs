@@ -35,7 +35,7 @@ public sealed record TokenUse(string? IpAddress, string? UserAgent);
 
 /// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
 public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer,
-    Microsoft.Extensions.Options.IOptions<TokenOptions> options, ILogger<TokenService> logger)
+    Microsoft.Extensions.Options.IOptions<TokenOptions> options, CredentialCache cache, ILogger<TokenService> logger)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -181,36 +181,48 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
 
         // The lookup key is an HMAC of the presented token, so the index comparison leaks nothing usable.
         var key = digest.Compute(presented);
-        var token = await db.Tokens.AsNoTracking().Include(t => t.User).SingleOrDefaultAsync(t => t.Digest == key, ct);
-        if (token?.User is null)
-            return new TokenCheck(TokenCheckResult.Unknown);
+        // The epoch first: a change committed after this read shows as a newer epoch next time.
+        var epoch = await CredentialCache.ReadEpochAsync(db, ct);
+        PersonalAccessToken token;
+        User owner;
+        if (cache.Find(key, epoch) is { } cached)
+        {
+            (token, owner) = (cached.Token, cached.User);
+        }
+        else
+        {
+            var found = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);
+            if (found?.User is null)
+                return new TokenCheck(TokenCheckResult.Unknown);
+            (token, owner) = (found, found.User);
+            cache.Keep(key, epoch, token, owner);
+        }
 
         var now = clock.GetUtcNow().UtcDateTime;
         if (lifetime.EffectiveExpiry(token) is { } expiry && now >= expiry)
         {
             var why = token.ExpiresAt == expiry ? "used after it expired" : $"used after the site's {lifetime.MaxLifetimeDays}-day limit on token lifetimes";
             await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" {why}", succeeded: false, token: token, ct: ct);
-            return new TokenCheck(TokenCheckResult.Expired, token, token.User);
+            return new TokenCheck(TokenCheckResult.Expired, token, owner);
         }
-        if (token.User.IsSuspended)
+        if (owner.IsSuspended)
         {
             await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used while the account is suspended", succeeded: false, token: token, ct: ct);
-            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, token.User);
+            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, owner);
         }
-
-        if (token.Kind == TokenKind.FineGrained)
-            token.Repositories = await db.Set<TokenRepository>().AsNoTracking().Where(r => r.TokenId == token.Id).ToListAsync(ct);
 
         var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
         // At most one write a minute per token, however busy it is.
         if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution)
         {
+            // The cached copy remembers the write, so this node does not repeat it within the minute.
+            token.LastUsedAt = now;
             await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.LastUsedAt, now)
                 .SetProperty(t => t.LastUsedIp, use.IpAddress)
                 .SetProperty(t => t.LastUsedUserAgent, agent), ct);
         }
-        return new TokenCheck(TokenCheckResult.Valid, token, token.User);
+        return new TokenCheck(TokenCheckResult.Valid, token, owner);
     }
 
     public Task<List<PersonalAccessToken>> ListAsync(long userId, TokenKind kind, CancellationToken ct) =>

@@ -372,6 +372,26 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.ToTable("SecurityLog", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.CredentialEpoch", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CredentialEpochs");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Value = 0L
+                        });
+                });
+
             modelBuilder.Entity("Latchkey.Tokens.PersonalAccessToken", b =>
                 {
                     b.Property<long>("Id")

@@ -353,6 +353,26 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("SecurityLog", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.CredentialEpoch", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("CredentialEpochs");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Value = 0L
+                        });
+                });
+
             modelBuilder.Entity("Latchkey.Tokens.PersonalAccessToken", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using System.Data;
+using Latchkey.Accounts;
+using Latchkey.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace Latchkey.Tokens;
+
+/// <summary>
+/// One row (table CredentialEpochs, Id 1) whose value database triggers raise whenever anything a
+/// cached credential depends on changes: a token deleted or changed (not its "last used"), a token's
+/// selected repositories, any change to an account. Every writer raises it, whoever it is: this node,
+/// another node, the admin command line, a bulk delete.
+/// </summary>
+public sealed class CredentialEpoch
+{
+    public int Id { get; set; }
+    public long Value { get; set; }
+}
+
+/// <summary>
+/// Verified tokens, by digest, with the epoch they were read at. Each request reads the epoch (one
+/// primary-key lookup) and uses a cached token only when the epoch has not moved since it was read;
+/// otherwise the cache is emptied and the token read again. So a revoked, changed or suspended
+/// credential is refused on every node at its next request, while an unchanged one costs no token
+/// query. Expiry needs no epoch: it is checked against the clock on every use. Unknown tokens are
+/// never cached.
+/// </summary>
+public sealed class CredentialCache
+{
+    /// <summary>Plenty for every token in active use; past it the cache starts over rather than growing.</summary>
+    private const int MaxEntries = 100_000;
+
+    private readonly ConcurrentDictionary<DigestKey, Entry> _entries = new();
+    private long _epoch = long.MinValue;
+
+    public sealed record Entry(PersonalAccessToken Token, User User);
+
+    /// <summary>The cached token for this digest, valid at <paramref name="epoch"/>, or null.</summary>
+    public Entry? Find(byte[] digest, long epoch)
+    {
+        if (Volatile.Read(ref _epoch) != epoch)
+            return null;
+        return _entries.TryGetValue(new DigestKey(digest), out var entry) ? entry : null;
+    }
+
+    /// <summary>Keeps a token read at <paramref name="epoch"/> (read before the token itself, so a change in between shows as a newer epoch).</summary>
+    public void Keep(byte[] digest, long epoch, PersonalAccessToken token, User user)
+    {
+        var current = Volatile.Read(ref _epoch);
+        if (epoch < current)
+            return;
+        if (epoch > current || _entries.Count >= MaxEntries)
+        {
+            lock (_entries)
+            {
+                if (epoch > Volatile.Read(ref _epoch) || _entries.Count >= MaxEntries)
+                {
+                    _entries.Clear();
+                    Volatile.Write(ref _epoch, epoch);
+                }
+            }
+        }
+        if (Volatile.Read(ref _epoch) == epoch)
+            _entries[new DigestKey(digest)] = new Entry(token, user);
+    }
+
+    /// <summary>The current epoch, read with plain ADO.NET (cheaper than a LINQ query on every request).</summary>
+    public static async Task<long> ReadEpochAsync(LatchkeyDb db, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        var opened = connection.State != ConnectionState.Open;
+        if (opened)
+            await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT \"Value\" FROM \"CredentialEpochs\" WHERE \"Id\" = 1";
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            if (opened)
+                await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>A digest as a dictionary key, compared by content.</summary>
+    private readonly struct DigestKey(byte[] digest) : IEquatable<DigestKey>
+    {
+        private readonly byte[] _digest = digest;
+
+        public bool Equals(DigestKey other) => _digest.AsSpan().SequenceEqual(other._digest);
+
+        public override bool Equals(object? obj) => obj is DigestKey other && Equals(other);
+
+        // The digest is an HMAC: its first bytes are as good a hash as any.
+        public override int GetHashCode() => BitConverter.ToInt32(_digest, 0);
+    }
+}
