@@ -39,6 +39,34 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def wrk_stats(path):
+    """Requests, req/s, p50/p99 (ms) and non-2xx count from `wrk --latency` output."""
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+    def ms(text):
+        for unit in ("us", "ms", "s", "m"):
+            if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+                return float(text[: -len(unit)]) * units[unit]
+        raise ValueError(text)
+
+    stats = {"non2xx": 0, "socket_errors": 0}
+    for line in open(path):
+        words = line.split()
+        if not words:
+            continue
+        if words[0] in ("50%", "99%"):
+            stats["p" + words[0][:-1] + "_ms"] = round(ms(words[1]), 3)
+        elif "requests in" in line:
+            stats["requests"] = int(words[0])
+        elif words[0] == "Requests/sec:":
+            stats["rps"] = float(words[1])
+        elif line.startswith("  Non-2xx"):
+            stats["non2xx"] = int(words[-1])
+        elif words[0] == "Socket" and words[1] == "errors:":
+            stats["socket_errors"] = sum(int(w.rstrip(",")) for w in words[2:] if w.rstrip(",").isdigit())
+    return stats
+
+
 def children(pid):
     kids = []
     try:
@@ -147,6 +175,7 @@ def main():
     parser.add_argument("--round", type=int, default=0)
     parser.add_argument("--roots", required=True, help="comma-separated pids of the server's long-lived processes")
     parser.add_argument("--cgroup", help="the servers' cgroup directory: count CPU there instead of in /proc")
+    parser.add_argument("--wrk-output", help="the wrk --latency output file the command writes: its figures go into the record")
     parser.add_argument("--verify", help="shell command run after the measurement (untimed); its success is recorded as verified")
     parser.add_argument("--baseline", type=int, help="process count of the idle server tree (default: as seen now)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -179,6 +208,10 @@ def main():
     record = dict(op=args.op, side=args.side, round=args.round, wall_s=round(wall, 4), cpu_s=round(cpu, 3), cpu_source="cgroup" if args.cgroup else "proc",
                   proc_cpu_s=round((after - before) / TICK, 3),
                   peak_rss_mb=round(sampler.peak / 1048576, 1), root_growth_mb=growth, rc=rc, verified=verified, settled=settled)
+    if args.wrk_output:
+        record.update(wrk_stats(args.wrk_output))
+        if record.get("requests"):
+            record["cpu_us_per_request"] = round(cpu * 1e6 / record["requests"], 2)
     with open(args.out, "a") as f:
         f.write(json.dumps(record) + "\n")
     sys.exit(0)

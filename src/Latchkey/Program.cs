@@ -71,6 +71,7 @@ public partial class Program
         app.MapGitHttp();
         app.MapRawFiles();
         app.MapApi();
+        app.MapBenchEndpoints();
         app.MapRazorPages();
         return app;
     }
