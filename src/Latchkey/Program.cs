@@ -84,6 +84,7 @@ public partial class Program
         app.MapGitHttp();
         app.MapRawFiles();
         app.MapApi();
+        app.MapBenchEndpoints();
         app.MapRazorPages();
         return app;
     }
