@@ -17,35 +17,37 @@ refuse() {
 zero=0000000000000000000000000000000000000000
 while read -r old new ref; do
   [ "$new" = "$zero" ] && continue
-  # An annotated tag's own message.
-  if [ "$(git cat-file -t "$new")" = tag ]; then
-    git cat-file tag "$new" | grep -aoE "$pattern" | sort -u | while read -r token; do
+  # One pass over every object this push adds (commits, tags, trees, blobs) in two processes and a
+  # grep, whatever the number of commits or files: usually it finds no token-shaped string at all.
+  candidates=$(git rev-list --objects "$new" --not --all | cut -d' ' -f1 | git cat-file --batch |
+    { grep -aoE "$pattern" || [ $? = 1 ]; } | sort -u) || refuse
+  [ -n "$candidates" ] || continue
+  # Only then: where each candidate is, for the message. A candidate found nowhere in particular
+  # is still reported (as "this push"): the server judges the token, not the place.
+  for token in $candidates; do
+    located=0
+    if [ "$(git cat-file -t "$new")" = tag ] && git cat-file tag "$new" | grep -aqF "$token"; then
       printf '%s\t%s\t%s\n' "$new" "(tag message)" "$token" >> "$found"
-    done
-    [ "${PIPESTATUS[0]}" = 0 ] || refuse
-  fi
-  # Commit messages.
-  git rev-list "$new" --not --all | while read -r commit; do
-    git cat-file commit "$commit" | grep -aoE "$pattern" | sort -u | while read -r token; do
+      located=1
+    fi
+    while read -r commit; do
       printf '%s\t%s\t%s\n' "$commit" "(commit message)" "$token" >> "$found"
-    done
-    [ "${PIPESTATUS[0]}" = 0 ] || exit 1
-  done || refuse
-  # Every blob added or changed by those commits, against each parent of a merge too.
-  git log -m --format='commit %H' --raw --no-abbrev --no-renames -r --diff-filter=AMT "$new" --not --all |
-  while IFS= read -r line; do
-    case "$line" in
-      "commit "*) commit=${line#commit } ;;
-      :*)
-        meta=${line%%	*}
-        path=${line#*	}
-        blob=$(echo "$meta" | cut -d' ' -f4)
-        git cat-file blob "$blob" | grep -aoE "$pattern" | sort -u | while read -r token; do
-          printf '%s\t%s\t%s\n' "$commit" "$path" "$token" >> "$found"
-        done
-        [ "${PIPESTATUS[0]}" = 0 ] || exit 1 ;;
-    esac
-  done || refuse
+      located=1
+    done < <(git log --format=%H -F --grep="$token" "$new" --not --all)
+    commit=""
+    while IFS= read -r line; do
+      case "$line" in
+        "commit "*) commit=${line#commit } ;;
+        "") ;;
+        *)
+          printf '%s\t%s\t%s\n' "$commit" "$line" "$token" >> "$found"
+          located=1 ;;
+      esac
+    done < <(git log -m --format='commit %H' --name-only --no-renames --diff-filter=AMT -S"$token" "$new" --not --all)
+    if [ "$located" = 0 ]; then
+      printf '%s\t%s\t%s\n' "$new" "(this push)" "$token" >> "$found"
+    fi
+  done
 done
 if [ ! -s "$found" ]; then
   rm -f "$found"
