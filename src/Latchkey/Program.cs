@@ -61,6 +61,9 @@ public partial class Program
 
         // Request lines carry query strings, where a careless client may put a token: never log them.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // Every SQL statement at Information costs more than the request that ran it (bench/RESULTS.md);
+        // `--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=Information` brings them back.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
 
         customize?.Invoke(builder);
 

@@ -12,7 +12,7 @@ public static class TokensSetup
         // Built now, so that a bad limit stops the server at start rather than at first use.
         builder.Services.AddSingleton(new TokenLifetimePolicy(builder.Configuration));
         builder.Services.Configure<TokenOptions>(builder.Configuration.GetSection("Tokens"));
-        builder.Services.AddSingleton<CredentialCache>();
+        builder.Services.AddSingleton<TokenCache>();
         builder.Services.AddScoped<TokenService>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();

@@ -75,6 +75,8 @@ public sealed class LatchkeyServer : IAsyncDisposable
             builder.Services.AddSingleton<TimeProvider>(clock);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            // Tests read the SQL the server ran (to see a cache at work, and that no secret is in it).
+            builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Debug);
             builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
             builder.Services.AddSingleton<IStartupFilter>(new ServerErrorRecorder(errors));
         });

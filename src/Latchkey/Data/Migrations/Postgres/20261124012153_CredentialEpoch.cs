@@ -35,7 +35,7 @@ namespace Latchkey.Data.Migrations.Postgres
                 columns: new[] { "Id", "Value" },
                 values: new object[] { 1, 0L });
 
-            // Whatever a cached credential depends on raises the epoch, whoever writes it (CredentialCache).
+            // Whatever a cached credential depends on raises the epoch, whoever writes it (TokenCache).
             // "Last used" columns are left out: they change once a minute per busy token.
             migrationBuilder.Sql("""
                 CREATE FUNCTION latchkey_raise_credential_epoch() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -37,7 +37,7 @@ namespace Latchkey.Data.Migrations.Sqlite
                 columns: new[] { "Id", "Value" },
                 values: new object[] { 1, 0L });
 
-            // Whatever a cached credential depends on raises the epoch, whoever writes it (CredentialCache).
+            // Whatever a cached credential depends on raises the epoch, whoever writes it (TokenCache).
             // "Last used" columns are left out: they change once a minute per busy token.
             foreach (var (name, when) in CredentialEpochTriggers)
                 migrationBuilder.Sql($"CREATE TRIGGER \"{name}\" {when} BEGIN UPDATE \"CredentialEpochs\" SET \"Value\" = \"Value\" + 1 WHERE \"Id\" = 1; END;");

@@ -27,7 +27,7 @@ public sealed class CredentialEpoch
 /// query. Expiry needs no epoch: it is checked against the clock on every use. Unknown tokens are
 /// never cached.
 /// </summary>
-public sealed class CredentialCache
+public sealed class TokenCache
 {
     /// <summary>Plenty for every token in active use; past it the cache starts over rather than growing.</summary>
     private const int MaxEntries = 100_000;

@@ -11,7 +11,7 @@ namespace Latchkey.Tests;
 /// the next request reads the token again. The changes below are made straight in the database, as
 /// another node would make them, behind this server's back.
 /// </summary>
-public sealed class CredentialCacheTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public sealed class TokenCacheTests(ServerFixture fixture) : IClassFixture<ServerFixture>
 {
     private const string Password = "credential cache passphrase";
     private LatchkeyServer Server => fixture.Server;
