@@ -29,6 +29,10 @@ public static class DataSetup
 {
     public const string ConnectionStringName = "Latchkey";
 
+    /// <remarks>
+    /// Contexts are pooled: a request rents a reset one instead of building one, which was a large part
+    /// of a token check's cost (bench/RESULTS.md). LatchkeyDb keeps no per-request state of its own.
+    /// </remarks>
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
         var options = ReadOptions(builder.Configuration);
@@ -38,13 +42,13 @@ public static class DataSetup
         {
             if (string.IsNullOrWhiteSpace(connectionString))
                 throw new InvalidOperationException("Database:Provider is Postgres but no connection string is set: give ConnectionStrings:Latchkey (environment variable ConnectionStrings__Latchkey).");
-            builder.Services.AddDbContext<LatchkeyDb, PostgresLatchkeyDb>(db => db.UseNpgsql(connectionString));
+            builder.Services.AddDbContextPool<LatchkeyDb, PostgresLatchkeyDb>(db => db.UseNpgsql(connectionString));
             // Several nodes share one database: so do their throttle and rate-limit counts.
             builder.Services.AddScoped<ICounters, DatabaseCounters>();
         }
         else
         {
-            builder.Services.AddDbContext<LatchkeyDb, SqliteLatchkeyDb>((services, db) =>
+            builder.Services.AddDbContextPool<LatchkeyDb, SqliteLatchkeyDb>((services, db) =>
                 db.UseSqlite(string.IsNullOrWhiteSpace(connectionString)
                     ? $"Data Source={services.GetRequiredService<DataDirectory>().Database};Pooling=True"
                     : connectionString));
