@@ -1,0 +1,75 @@
+using System.Globalization;
+using Latchkey.Accounts;
+using Latchkey.Tokens;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Latchkey.Pages.Settings.Tokens;
+
+/// <summary>
+/// Regenerating a token, classic or fine-grained: a new secret with the same name and rights and a
+/// newly chosen expiry; the old secret dies at once and the new one is shown once on the list page.
+/// The two kinds differ only in which expiries they accept and where they are listed.
+/// </summary>
+public abstract class RegeneratePageModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+{
+    [BindProperty]
+    public InputModel Input { get; set; } = new();
+
+    public PersonalAccessToken Token { get; private set; } = null!;
+    public ExpirationPicker Expiration { get; private set; } = null!;
+
+    public sealed class InputModel
+    {
+        public string? Expiration { get; set; }
+        public DateOnly? CustomDate { get; set; }
+    }
+
+    /// <summary>The kind of token this page regenerates; another kind's id is not found here.</summary>
+    protected abstract TokenKind Kind { get; }
+
+    /// <summary>Where the new secret is shown, and under which TempData keys.</summary>
+    protected abstract (string Page, string TokenKey, string IdKey) ShownOn { get; }
+
+    protected abstract bool TryResolve(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? message);
+
+    protected abstract ExpirationPicker Picker(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc);
+
+    public async Task<IActionResult> OnGetAsync(long id)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        return await LoadAsync(user, id) ? Page() : NotFound();
+    }
+
+    public async Task<IActionResult> OnPostAsync(long id)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        if (!await LoadAsync(user, id))
+            return NotFound();
+        TokenForm.ReportBindingErrors(ModelState);
+        if (!TryResolve(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var error))
+            ModelState.AddModelError(string.Empty, error!);
+        if (!ModelState.IsValid)
+            return FormErrors();
+        var plaintext = await tokens.RegenerateAsync(user.Id, id, expiresAt, HttpContext.RequestAborted);
+        if (plaintext is null)
+            return NotFound();
+        var (page, tokenKey, idKey) = ShownOn;
+        TempData[tokenKey] = plaintext;
+        TempData[idKey] = id.ToString(CultureInfo.InvariantCulture);
+        return Redirect(page);
+    }
+
+    private async Task<bool> LoadAsync(User user, long id)
+    {
+        if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { } token || token.Kind != Kind)
+            return false;
+        Token = token;
+        Expiration = Picker(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
+        return true;
+    }
+}
