@@ -93,6 +93,13 @@ public static class RootApi
 
 public static class UserApi
 {
+    /// <summary>
+    /// GET /user counts the caller's public repositories on every call; compiled once, it skips EF's
+    /// per-call query translation, which was the larger part of the endpoint's cost (bench/RESULTS.md).
+    /// </summary>
+    private static readonly Func<LatchkeyDb, long, Task<int>> PublicRepositoryCount =
+        EF.CompileAsyncQuery((LatchkeyDb db, long ownerId) => db.Repositories.Count(r => r.OwnerId == ownerId && !r.IsPrivate));
+
     public static RouteGroupBuilder MapUserApi(this RouteGroupBuilder api)
     {
         api.MapGet("/user", async (HttpContext context, LatchkeyDb db) =>
@@ -101,7 +108,7 @@ public static class UserApi
             if (ApiGate.RequireUser(caller) is { } refusal)
                 return refusal;
             var user = caller.User!;
-            var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
+            var publicRepos = await PublicRepositoryCount(db, user.Id);
             return Results.Json(UserDto.From(user, caller, publicRepos, ApiUrls.Of(context.Request)));
         });
         api.MapGet("/users/{username}", async (HttpContext context, string username, LatchkeyDb db) =>
