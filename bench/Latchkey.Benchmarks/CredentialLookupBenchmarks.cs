@@ -46,7 +46,7 @@ public class CredentialLookupBenchmarks
         if (await VerifyAsync() is not { Result: TokenCheckResult.Valid })
             throw new InvalidOperationException($"The benchmark token does not verify; delete {dir} and run again.");
         using (var scope = _app.Services.CreateScope())
-            _epoch = await TokenCache.ReadEpochAsync(scope.ServiceProvider.GetRequiredService<LatchkeyDb>(), CancellationToken.None);
+            _epoch = await scope.ServiceProvider.GetRequiredService<IHotReads>().CredentialEpochAsync(CancellationToken.None);
         if (CachedInMemory() is null)
             throw new InvalidOperationException("The verified token is not in the cache.");
     }

@@ -93,31 +93,25 @@ public static class RootApi
 
 public static class UserApi
 {
-    /// <summary>
-    /// GET /user counts the caller's public repositories on every call; compiled once, it skips EF's
-    /// per-call query translation, which was the larger part of the endpoint's cost (bench/RESULTS.md).
-    /// </summary>
-    private static readonly Func<LatchkeyDb, long, Task<int>> PublicRepositoryCount =
-        EF.CompileAsyncQuery((LatchkeyDb db, long ownerId) => db.Repositories.Count(r => r.OwnerId == ownerId && !r.IsPrivate));
-
     public static RouteGroupBuilder MapUserApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/user", async (HttpContext context, LatchkeyDb db) =>
+        // GET /user counts the caller's public repositories on every call, through the hot reads.
+        api.MapGet("/user", async (HttpContext context, IHotReads hot) =>
         {
             var caller = ApiGate.CallerOf(context);
             if (ApiGate.RequireUser(caller) is { } refusal)
                 return refusal;
             var user = caller.User!;
-            var publicRepos = await PublicRepositoryCount(db, user.Id);
+            var publicRepos = await hot.PublicRepositoryCountAsync(user.Id, context.RequestAborted);
             return Results.Json(UserDto.From(user, caller, publicRepos, ApiUrls.Of(context.Request)));
         });
-        api.MapGet("/users/{username}", async (HttpContext context, string username, LatchkeyDb db) =>
+        api.MapGet("/users/{username}", async (HttpContext context, string username, LatchkeyDb db, IHotReads hot) =>
         {
             var normalized = UsernameRules.Normalize(username);
             var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedUserName == normalized, context.RequestAborted);
             if (user is null)
                 return ApiErrors.NotFound();
-            var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
+            var publicRepos = await hot.PublicRepositoryCountAsync(user.Id, context.RequestAborted);
             return Results.Json(UserDto.From(user, ApiGate.CallerOf(context), publicRepos, ApiUrls.Of(context.Request)));
         });
         return api;

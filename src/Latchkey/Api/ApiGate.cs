@@ -57,6 +57,7 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
     Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IEndpointFilter
 {
     private const string CallerItem = "latchkey:api-caller";
+    private const string JsonContentType = "application/json; charset=utf-8";
 
     public static Caller CallerOf(HttpContext context) => context.Items[CallerItem] as Caller ?? Caller.Anonymous;
 
@@ -119,7 +120,9 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
         }
         var outcome = await next(context);
         // GETs carry an ETag of their JSON; a matching If-None-Match answers 304 and costs nothing.
-        if (HttpMethods.IsGet(http.Request.Method) && outcome is IStatusCodeHttpResult { StatusCode: null or 200 } && outcome is IValueHttpResult { Value: { } value })
+        // The JSON is serialised once, here, and those bytes are the body.
+        if (HttpMethods.IsGet(http.Request.Method) && outcome is IStatusCodeHttpResult { StatusCode: null or 200 } && outcome is IValueHttpResult { Value: { } value }
+            && outcome is not IContentTypeHttpResult { ContentType: not (null or JsonContentType) })
         {
             var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), json.Value.SerializerOptions);
             var etag = $"W/\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..32]}\"";
@@ -134,6 +137,7 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
                 }
                 return Results.StatusCode(StatusCodes.Status304NotModified);
             }
+            return Results.Bytes(bytes, JsonContentType);
         }
         return outcome;
     }

@@ -32,7 +32,7 @@ public static class UserSelfApi
             return Results.Json(email is null ? [] : new[] { new EmailDto(email, true, caller.User.EmailConfirmed, "private") });
         }).WithMetadata(new AcceptedScopes(Scopes.UserEmail), new AcceptedPermissions("email_addresses=read"));
 
-        api.MapPatch("/user", async (HttpContext context, LatchkeyDb db) =>
+        api.MapPatch("/user", async (HttpContext context, LatchkeyDb db, IHotReads hot) =>
         {
             var caller = ApiGate.CallerOf(context);
             if (ApiGate.RequireUser(caller) is { } refusal)
@@ -52,7 +52,7 @@ public static class UserSelfApi
                 return ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON");
             }
             var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == caller.User!.Id, context.RequestAborted);
-            var publicRepos = await db.Repositories.CountAsync(r => r.OwnerId == user.Id && !r.IsPrivate, context.RequestAborted);
+            var publicRepos = await hot.PublicRepositoryCountAsync(user.Id, context.RequestAborted);
             return Results.Json(UserDto.From(user, caller, publicRepos, ApiUrls.Of(context.Request)));
         }).WithMetadata(new AcceptedScopes(Scopes.User), new AcceptedPermissions("profile=write"));
         return api;

@@ -45,14 +45,16 @@ public static class DataSetup
             builder.Services.AddDbContextPool<LatchkeyDb, PostgresLatchkeyDb>(db => db.UseNpgsql(connectionString));
             // Several nodes share one database: so do their throttle and rate-limit counts.
             builder.Services.AddScoped<ICounters, DatabaseCounters>();
+            builder.Services.AddScoped<IHotReads, DbContextHotReads>();
         }
         else
         {
-            builder.Services.AddDbContextPool<LatchkeyDb, SqliteLatchkeyDb>((services, db) =>
-                db.UseSqlite(string.IsNullOrWhiteSpace(connectionString)
-                    ? $"Data Source={services.GetRequiredService<DataDirectory>().Database};Pooling=True"
-                    : connectionString));
+            string SqliteConnectionString(IServiceProvider services) => string.IsNullOrWhiteSpace(connectionString)
+                ? $"Data Source={services.GetRequiredService<DataDirectory>().Database};Pooling=True"
+                : connectionString;
+            builder.Services.AddDbContextPool<LatchkeyDb, SqliteLatchkeyDb>((services, db) => db.UseSqlite(SqliteConnectionString(services)));
             builder.Services.AddSingleton<ICounters, MemoryCounters>();
+            builder.Services.AddSingleton<IHotReads>(services => new SqliteHotReads(SqliteConnectionString(services)));
         }
         // The schema is brought up to date when the server starts, not when the app is built:
         // `latchkey admin` builds the same app without starting it, and must never migrate unasked.

@@ -1,9 +1,5 @@
 using System.Collections.Concurrent;
-using System.Data;
 using Latchkey.Accounts;
-using Latchkey.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Latchkey.Tokens;
 
@@ -64,27 +60,6 @@ public sealed class TokenCache
         }
         if (Volatile.Read(ref _epoch) == epoch)
             _entries[new DigestKey(digest)] = new Entry(token, user);
-    }
-
-    /// <summary>The current epoch, read with plain ADO.NET (cheaper than a LINQ query on every request).</summary>
-    public static async Task<long> ReadEpochAsync(LatchkeyDb db, CancellationToken ct)
-    {
-        var connection = db.Database.GetDbConnection();
-        var opened = connection.State != ConnectionState.Open;
-        if (opened)
-            await db.Database.OpenConnectionAsync(ct);
-        try
-        {
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT \"Value\" FROM \"CredentialEpochs\" WHERE \"Id\" = 1";
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
-        }
-        finally
-        {
-            if (opened)
-                await db.Database.CloseConnectionAsync();
-        }
     }
 
     /// <summary>A digest as a dictionary key, compared by content.</summary>

@@ -35,7 +35,7 @@ public sealed record TokenUse(string? IpAddress, string? UserAgent);
 
 /// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
 public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer,
-    Microsoft.Extensions.Options.IOptions<TokenOptions> options, TokenCache cache, ILogger<TokenService> logger)
+    Microsoft.Extensions.Options.IOptions<TokenOptions> options, TokenCache cache, IHotReads hot, ILogger<TokenService> logger)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -182,7 +182,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         // The lookup key is an HMAC of the presented token, so the index comparison leaks nothing usable.
         var key = digest.Compute(presented);
         // The epoch first: a change committed after this read shows as a newer epoch next time.
-        var epoch = await TokenCache.ReadEpochAsync(db, ct);
+        var epoch = await hot.CredentialEpochAsync(ct);
         PersonalAccessToken token;
         User owner;
         if (cache.Find(key, epoch) is { } cached)
