@@ -160,6 +160,56 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_token_swapped_into_a_large_file_in_a_push_that_arrives_as_a_pack_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        // A settings file big enough for git to send the next version as a delta against this one.
+        var settings = string.Join('\n', Enumerable.Range(0, 2000).Select(i => $"setting_{i} = value number {i}")) + "\n";
+        var old = TokenFormat.Generate(TokenKind.Classic);
+        await git.CommitFileAsync("app", "deploy/settings.ini", settings + $"token = {old}\n", "Add settings");
+        Assert.True((await git.PushAsync(clone, url, name, spare, "HEAD:main")).Succeeded);
+        var landed = (await git.RunAsync(clone, null, null, "rev-parse", "HEAD")).Output.Trim();
+
+        // More than git's unpack limit of 100 objects, so the server keeps the push as a pack, and
+        // only a few characters of the token line differ from the version the server already has.
+        var generated = Path.Combine(clone, "generated");
+        Directory.CreateDirectory(generated);
+        for (var i = 0; i < 120; i++)
+            await File.WriteAllTextAsync(Path.Combine(generated, $"part-{i:D3}.txt"), $"part {i}\n");
+        await git.CommitFileAsync("app", "deploy/settings.ini", settings + $"token = {token}\n", "Rotate the deploy token");
+        var objects = await git.RunAsync(clone, null, null, "rev-list", "--objects", "HEAD", "--not", landed);
+        Assert.True(objects.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length > 100, objects.ToString());
+
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains(", path deploy/settings.ini", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
+    public async Task A_token_on_the_second_of_two_branches_pushed_at_once_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        var before = await RemoteMainAsync(git, url, name, spare);
+        await git.CommitFileAsync("app", "clean.txt", "nothing to see\n", "Clean work");
+        Assert.True((await git.RunAsync(clone, null, null, "checkout", "-q", "-b", "feature")).Succeeded);
+        await git.CommitFileAsync("app", "feature.env", $"TOKEN={token}\n", "Feature settings");
+
+        var push = await git.RunAsync(clone, name, spare, "push", url, "main:main", "feature:feature");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains(", path feature.env", push.Error, StringComparison.Ordinal);
+        // The refusal is for the whole push: the clean branch did not move either.
+        Assert.Equal(before, await RemoteMainAsync(git, url, name, spare));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
     public async Task Token_shaped_strings_that_are_not_live_tokens_pass()
     {
         var (name, web, token, git, clone, url) = await ClonedAsync();

@@ -149,23 +149,37 @@ public static class GitHttp
         return Task.CompletedTask;
     }
 
+    /// <summary>How much of a request body is gathered before it is written to git: one write into the
+    /// pipe per 256 KiB, not one per network read (Kestrel reads 2–4 KiB at a time).</summary>
+    private const int PumpChunkBytes = 256 * 1024;
+
     private static async Task PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, CancellationToken ct)
     {
-        var body = context.Request.Body;
-        var encoding = context.Request.Headers.ContentEncoding.ToString();
-        // The body limit holds for what git receives, so a small gzip bomb cannot get round it.
-        if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
-            body = new LengthLimitedStream(new GZipStream(body, CompressionMode.Decompress), maxBodyBytes ?? long.MaxValue);
-        await using (body)
+        var stdin = process.StandardInput.BaseStream;
+        try
         {
-            try
+            var encoding = context.Request.Headers.ContentEncoding.ToString();
+            // The body limit holds for what git receives, so a small gzip bomb cannot get round it.
+            if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
             {
-                await body.CopyToAsync(process.StandardInput.BaseStream, ct);
+                await using var body = new LengthLimitedStream(new GZipStream(context.Request.Body, CompressionMode.Decompress), maxBodyBytes ?? long.MaxValue);
+                await body.CopyToAsync(stdin, PumpChunkBytes, ct);
+                return;
             }
-            finally
+            var reader = context.Request.BodyReader;
+            while (true)
             {
-                process.StandardInput.Close();
+                var read = await reader.ReadAtLeastAsync(PumpChunkBytes, ct);
+                foreach (var segment in read.Buffer)
+                    await stdin.WriteAsync(segment, ct);
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                    break;
             }
+        }
+        finally
+        {
+            process.StandardInput.Close();
         }
     }
 

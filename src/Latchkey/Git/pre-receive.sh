@@ -15,17 +15,43 @@ refuse() {
 }
 : > "$found" || refuse
 zero=0000000000000000000000000000000000000000
-while read -r old new ref; do
-  [ "$new" = "$zero" ] && continue
-  # One pass over every object this push adds (commits, tags, trees, blobs) in two processes and a
-  # grep, whatever the number of commits or files: usually it finds no token-shaped string at all.
-  candidates=$(git rev-list --objects "$new" --not --all | cut -d' ' -f1 | git cat-file --batch |
-    { grep -aoE "$pattern" || [ $? = 1 ]; } | sort -u) || refuse
-  [ -n "$candidates" ] || continue
-  # Only then: where each candidate is, for the message. A candidate found nowhere in particular
-  # is still reported (as "this push"): the server judges the token, not the place.
-  for token in $candidates; do
-    located=0
+updates=$(cat) || refuse
+# Working files sit beside the scan file, in the folder the server removes after the push.
+work=${scan%/*}
+# Every object this push adds (commits, tags, trees, blobs), read once, in two halves at once, each
+# through git cat-file and grep: usually no token-shaped string turns up at all. receive-pack keeps
+# what the push sent in a quarantine object directory until the hook allows it, so listing that
+# directory without the repository's own objects lists exactly the new objects, with no history walk.
+if [ -n "$GIT_QUARANTINE_PATH" ] && [ "$GIT_OBJECT_DIRECTORY" = "$GIT_QUARANTINE_PATH" ]; then
+  new_objects() { env -u GIT_ALTERNATE_OBJECT_DIRECTORIES git cat-file --batch-all-objects --batch-check='%(objectname)' --unordered; }
+else
+  # No quarantine (older git): what the updated refs reach that no ref reached before.
+  new_objects() {
+    while read -r old new ref; do
+      [ "$new" = "$zero" ] || printf '%s\n' "$new"
+    done <<< "$updates" | git rev-list --objects --stdin --not --all | cut -d' ' -f1
+  }
+fi
+new_objects > "$work/objects" || refuse
+# Alternate objects to each half: their costs even out (sizes do not tell: a large incompressible
+# blob is cheap to read, a small text blob at the end of a delta chain is not).
+awk -v first="$work/first.list" -v second="$work/second.list" '{ print > (NR % 2 ? first : second) }' "$work/objects" || refuse
+touch "$work/first.list" "$work/second.list" || refuse
+scan_part() { git cat-file --batch --buffer < "$1" | { LC_ALL=C grep -aoE "$pattern" || [ $? = 1 ]; }; }
+scan_part "$work/first.list" > "$work/first" &
+first=$!
+scan_part "$work/second.list" > "$work/second" || refuse
+wait "$first" || refuse
+candidates=$(sort -u "$work/first" "$work/second") || refuse
+[ -n "$candidates" ] || { rm -f "$found"; exit 0; }
+# Only then: where each candidate is, for the message. A candidate found nowhere in particular
+# is still reported (as "this push"): the server judges the token, not the place.
+for token in $candidates; do
+  located=0
+  somewhere=""
+  while read -r old new ref; do
+    [ "$new" = "$zero" ] && continue
+    somewhere=$new
     if [ "$(git cat-file -t "$new")" = tag ] && git cat-file tag "$new" | grep -aqF "$token"; then
       printf '%s\t%s\t%s\n' "$new" "(tag message)" "$token" >> "$found"
       located=1
@@ -44,10 +70,10 @@ while read -r old new ref; do
           located=1 ;;
       esac
     done < <(git log -m --format='commit %H' --name-only --no-renames --diff-filter=AMT -S"$token" "$new" --not --all)
-    if [ "$located" = 0 ]; then
-      printf '%s\t%s\t%s\n' "$new" "(this push)" "$token" >> "$found"
-    fi
-  done
+  done <<< "$updates"
+  if [ "$located" = 0 ]; then
+    printf '%s\t%s\t%s\n' "${somewhere:-$zero}" "(this push)" "$token" >> "$found"
+  fi
 done
 if [ ! -s "$found" ]; then
   rm -f "$found"
