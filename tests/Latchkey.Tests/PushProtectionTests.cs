@@ -140,6 +140,21 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_token_in_a_tag_that_the_pushed_tag_points_to_is_caught()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        Assert.True((await git.RunAsync(clone, null, null, "tag", "-a", "inner", "-m", $"Deployed with {token}")).Succeeded);
+        Assert.True((await git.RunAsync(clone, null, null, "tag", "-a", "outer", "-m", "Release", "inner")).Succeeded);
+        var push = await git.PushAsync(clone, url, name, spare, "refs/tags/outer");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains("remote: error: Push cannot contain secrets", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+    }
+
+    [Fact]
     public async Task A_symlink_turned_into_a_file_holding_a_token_is_caught()
     {
         var (name, web, token, git, clone, url) = await ClonedAsync();
