@@ -25,6 +25,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         var settings = await TestDatabase.SettingsForAsync(_data);
         settings["Security:FailureLimit"] = "4";
         settings["Api:AnonymousLimit"] = "6";
+        settings["Api:RevocationReportLimit"] = "4";
         _one = await ServerProcess.StartAsync(_data, settings);
         _two = await ServerProcess.StartAsync(_data, settings);
     }
@@ -141,6 +142,31 @@ public sealed class MultiNodeTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NotFound, await CallAsync(node, reader, null));
         Assert.Equal(HttpStatusCode.Forbidden, await CallAsync(One, reader, null));
         Assert.Equal(HttpStatusCode.Forbidden, await CallAsync(Two, reader, null));
+    }
+
+    [Fact]
+    public async Task The_leak_report_limit_is_shared_by_the_nodes()
+    {
+        async Task<HttpResponseMessage> ReportAsync(ServerProcess node)
+        {
+            using var http = new HttpClient(WebSession.Handler(null, IPAddress.Parse("127.0.0.8"))) { BaseAddress = node.BaseAddress };
+            using var body = new StringContent("{\"credentials\": [\"x\"]}", System.Text.Encoding.UTF8, "application/json");
+            return await http.PostAsync("api/v3/credentials/revoke", body);
+        }
+
+        // Four reports an hour from one address, two through each node; the fifth is refused on either.
+        foreach (var node in new[] { One, Two, One, Two })
+        {
+            using var accepted = await ReportAsync(node);
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+        foreach (var node in new[] { One, Two })
+        {
+            using var refused = await ReportAsync(node);
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.FromMinutes(50), refused.Headers.RetryAfter?.ToString());
+            Assert.Contains("rate limit exceeded for credential revocation", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -16,7 +16,6 @@ public static class ApiSetup
         builder.Services.Configure<ApiRateOptions>(builder.Configuration.GetSection("Api"));
         builder.Services.AddScoped<ApiRateLimits>();
         builder.Services.AddScoped<ApiGate>();
-        builder.Services.AddCredentialRevocation();
         // An OpenAPI document of what /api/v3 serves, generated from the endpoints themselves.
         builder.Services.AddOpenApi("v3", options =>
         {

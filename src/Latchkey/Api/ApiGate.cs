@@ -16,11 +16,14 @@ public sealed record AcceptedPermissions(params string[] Permissions);
 /// <summary>Endpoint metadata: calls that do not count against the rate limit (GET /rate_limit).</summary>
 public sealed record NotRateLimited;
 
-/// <summary>API rate limits (section "Api"): per user for token calls, per address for anonymous ones.</summary>
+/// <summary>API rate limits (section "Api"): per user for token calls, per address for anonymous ones and for leak reports.</summary>
 public sealed class ApiRateOptions
 {
     public int UserLimit { get; set; } = 5000;
     public int AnonymousLimit { get; set; } = 60;
+
+    /// <summary>Leak reports (POST /credentials/revoke) an hour per address.</summary>
+    public int RevocationReportLimit { get; set; } = 60;
 }
 
 public sealed record RateWindow(string Key, int Limit, int Used, DateTimeOffset Reset)

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Threading.RateLimiting;
+using Latchkey.Authorization;
 using Latchkey.Tokens;
 
 namespace Latchkey.Api;
@@ -9,43 +9,37 @@ namespace Latchkey.Api;
 /// POST /api/v3/credentials/revoke, as on GitHub: anyone who finds a leaked token (a person, a
 /// secret scanner) can report it without credentials; every live Latchkey token in the list dies.
 /// The answer is 202 whatever was found, so it is no oracle; an authenticated call is refused, and
-/// each address may report 60 times an hour.
+/// each address may report 60 times an hour (Api:RevocationReportLimit), counted in
+/// <see cref="ICounters"/>: on PostgreSQL the nodes share the count.
 /// </summary>
 public static class CredentialRevocation
 {
     public const int MaxCredentials = 1000;
-    public const string RateLimitPolicy = "credentials-revoke";
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
     public sealed record RevokeRequest([property: JsonPropertyName("credentials")] List<string?>? Credentials);
-
-    public static IServiceCollection AddCredentialRevocation(this IServiceCollection services)
-    {
-        services.AddRateLimiter(options =>
-        {
-            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 60, Window = TimeSpan.FromHours(1), QueueLimit = 0 }));
-            options.OnRejected = async (context, ct) =>
-            {
-                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait))
-                    context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await ApiErrors.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "API rate limit exceeded for credential revocation. Try again later.", ct);
-            };
-        });
-        return services;
-    }
 
     public static IEndpointRouteBuilder MapCredentialRevocation(this IEndpointRouteBuilder api)
     {
         // Outside the authenticated group: this endpoint must be called without credentials.
-        api.MapPost("/credentials/revoke", RevokeAsync).DisableAntiforgery().RequireRateLimiting(RateLimitPolicy);
+        api.MapPost("/credentials/revoke", RevokeAsync).DisableAntiforgery();
         return api;
     }
 
-    private static async Task RevokeAsync(HttpContext context, TokenService tokens)
+    private static async Task RevokeAsync(HttpContext context, TokenService tokens, ICounters counters, TimeProvider clock,
+        Microsoft.Extensions.Options.IOptions<ApiRateOptions> options)
     {
         var ct = context.RequestAborted;
+        // Every call counts, refused ones too; a client hanging up does not skip the count.
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var (start, used) = await counters.AddAsync("revoke:" + address, 1, Hour, CancellationToken.None);
+        if (used > options.Value.RevocationReportLimit)
+        {
+            var wait = start + Hour - clock.GetUtcNow();
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ApiErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests, "API rate limit exceeded for credential revocation. Try again later.", ct);
+            return;
+        }
         if (context.Request.Headers.Authorization.Count > 0)
         {
             await ApiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "This endpoint must be called without authentication.", ct);
