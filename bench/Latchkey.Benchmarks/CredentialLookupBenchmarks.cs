@@ -67,12 +67,12 @@ public class CredentialLookupBenchmarks
     [GlobalCleanup]
     public async Task CleanupAsync() => await _app.DisposeAsync();
 
-    /// <summary>TokenService.VerifyAsync in a fresh request scope (a new DbContext), as every request does.</summary>
+    /// <summary>TokenVerifier.VerifyAsync in a fresh request scope (a new DbContext), as every request does.</summary>
     [Benchmark]
     public async Task<TokenCheck> VerifyAsync()
     {
         using var scope = _app.Services.CreateScope();
-        return await scope.ServiceProvider.GetRequiredService<TokenService>().VerifyAsync(_token, _use, CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<TokenVerifier>().VerifyAsync(_token, _use, CancellationToken.None);
     }
 
     /// <summary>What git and the API call: Authorization header to Caller (throttle check, parse, verify).</summary>

@@ -1,6 +1,7 @@
 using Latchkey.Accounts;
 using Latchkey.Admin;
 using Latchkey.Api;
+using Latchkey.Authorization;
 using Latchkey.Data;
 using Latchkey.Git;
 using Latchkey.Hosting;
@@ -18,7 +19,20 @@ public partial class Program
         // `latchkey admin <command>`: administration on the server's own configuration, without serving.
         if (args is ["admin", .. var command])
             return await AdminCommandLine.RunAsync(command, AdminCommandLine.StandardInput(), Console.Out, Console.Error);
-        await BuildApp(args).RunAsync();
+        WebApplication app;
+        try
+        {
+            app = BuildApp(args);
+            await app.StartAsync();
+        }
+        catch (Exception e) when (OptionRules.ConfigurationProblem(e) is { } problem)
+        {
+            // A bad setting stops the server with one line naming it, and a failing exit status.
+            await Console.Error.WriteLineAsync($"latchkey: cannot start: {problem}");
+            return 1;
+        }
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
         return 0;
     }
 
@@ -44,6 +58,8 @@ public partial class Program
         builder.AddSecurityLog();
         // Personal access tokens: format, digest, verification
         builder.AddTokens();
+        // Who is calling (the token authentication scheme) and what they may do (AccessPolicy)
+        builder.AddAccessPolicy();
         // Mail, and the token expiry reminders it carries
         builder.AddNotifications();
         // Repositories on disk and their records

@@ -87,7 +87,7 @@ public sealed class FineGrainedLifecycleTests
         await server.IssueAsync("kim", RepositoryAccess.PublicOnly, name: "one");
         await server.IssueAsync("kim", RepositoryAccess.PublicOnly, name: "two");
         using var scope = server.Services.CreateScope();
-        var tokens = scope.ServiceProvider.GetRequiredService<TokenService>();
+        var tokens = scope.ServiceProvider.GetRequiredService<TokenIssuer>();
         var user = await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Latchkey.Accounts.User>>().FindByNameAsync("kim");
         var (_, plaintext, error) = await tokens.CreateFineGrainedAsync(user!.Id,
             new FineGrainedRequest("three", null, RepositoryAccess.PublicOnly, [], PermissionSet.Empty), server.Clock.GetUtcNow().UtcDateTime.AddDays(7), CancellationToken.None);

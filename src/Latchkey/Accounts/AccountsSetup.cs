@@ -60,9 +60,10 @@ public static class AccountsSetup
         builder.Services.Configure<PasswordHasherOptions>(o => o.IterationCount = PasswordRules.Pbkdf2Iterations);
 
         // Sessions live on the server; the cookie only names one.
-        builder.Services.Configure<SessionOptions>(builder.Configuration.GetSection("Sessions"));
+        builder.Services.AddValidatedOptions<SessionOptions, SessionOptions.Validator>("Sessions");
         builder.Services.AddSingleton<SessionStore>();
         builder.Services.AddScoped<Sessions>();
+        builder.Services.AddScoped<AccountAdministration>();
         builder.Services.AddScoped<SudoMode>();
         builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
             .Configure<SessionStore, IOptions<SessionOptions>>((options, store, sessions) =>

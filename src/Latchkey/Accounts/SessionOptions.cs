@@ -14,4 +14,14 @@ public sealed class SessionOptions
 
     /// <summary>How stale "last seen" may get before a request writes it again.</summary>
     public TimeSpan LastSeenResolution { get; set; } = TimeSpan.FromMinutes(1);
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<SessionOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, SessionOptions options) => Hosting.OptionRules.Check(
+            Hosting.OptionRules.Positive("Sessions:IdleTimeout", options.IdleTimeout),
+            Hosting.OptionRules.Positive("Sessions:AbsoluteLifetime", options.AbsoluteLifetime),
+            Hosting.OptionRules.Positive("Sessions:SudoDuration", options.SudoDuration),
+            Hosting.OptionRules.Positive("Sessions:LastSeenResolution", options.LastSeenResolution),
+            options.AbsoluteLifetime >= options.IdleTimeout ? null : "Sessions:AbsoluteLifetime must not be shorter than Sessions:IdleTimeout.");
+    }
 }

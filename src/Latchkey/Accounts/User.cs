@@ -11,4 +11,7 @@ public sealed class User : IdentityUser<long>
     public DateTime? SuspendedAt { get; set; }
 
     public bool IsSuspended => SuspendedAt is not null;
+
+    /// <summary>A copy for one request, so that a cached account is never shared between requests.</summary>
+    public User Copy() => (User)MemberwiseClone();
 }

@@ -80,13 +80,14 @@ internal static class AccountCommands
         return AdminCommandLine.Success;
     }
 
-    /// <summary>Suspends or unsuspends, with the admin API's effects (Api/AdminApi.cs).</summary>
+    /// <summary>Suspends or unsuspends, with the same effects as the admin API and the site-admin page (<see cref="AccountAdministration"/>).</summary>
     public static async Task<int> SuspendAsync(IServiceProvider services, string username, bool suspend, AdminConsole io, CancellationToken ct)
     {
-        var db = services.GetRequiredService<LatchkeyDb>();
         if (await FindAsync(services, username, ct) is not { } user)
             return io.Fail(NoSuchUser(username));
-        if (user.IsSuspended == suspend)
+        var change = await services.GetRequiredService<AccountAdministration>()
+            .SetSuspendedAsync(user, suspend, actor: null, FirstUpper(FromCommandLine(suspend ? "suspend" : "unsuspend")), ct);
+        if (change.Outcome == AccountChangeOutcome.Unchanged)
         {
             // Nothing to do; the original suspension time stays what it was.
             io.Out.WriteLine(suspend
@@ -94,14 +95,8 @@ internal static class AccountCommands
                 : $"{user.UserName} is not suspended.");
             return AdminCommandLine.Success;
         }
-
-        user.SuspendedAt = suspend ? services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime : null;
-        await db.SaveChangesAsync(ct);
-        var ended = suspend ? await services.GetRequiredService<Sessions>().EndAllAsync(user.Id, null, ct) : 0;
-        await services.GetRequiredService<SecurityLogWriter>().RecordAsync(user.Id, suspend ? SecurityActions.Suspended : SecurityActions.Unsuspended,
-            FirstUpper(FromCommandLine(suspend ? "suspend" : "unsuspend")) + (suspend ? $" · sessions signed out: {ended}" : ""), ct: ct);
         io.Out.WriteLine(suspend
-            ? $"Suspended {user.UserName}: signed out of {Plural(ended, "session")}; sign-in and tokens are refused."
+            ? $"Suspended {user.UserName}: signed out of {Plural(change.EndedSessions, "session")}; sign-in and tokens are refused."
             : $"Unsuspended {user.UserName}: sign-in and tokens work again.");
         return AdminCommandLine.Success;
     }
@@ -110,7 +105,7 @@ internal static class AccountCommands
     {
         if (await FindAsync(services, username, ct) is not { } user)
             return io.Fail(NoSuchUser(username));
-        var count = await services.GetRequiredService<TokenService>().RevokeAllAsync(user.Id, FromCommandLine("revoke-tokens"), ct);
+        var count = await services.GetRequiredService<TokenIssuer>().RevokeAllAsync(user.Id, FromCommandLine("revoke-tokens"), ct);
         io.Out.WriteLine($"Revoked {Plural(count, "personal access token")} of {user.UserName}.");
         return AdminCommandLine.Success;
     }
@@ -123,7 +118,7 @@ internal static class AccountCommands
     {
         if (await FindAsync(services, username, ct) is not { } user)
             return io.Fail(NoSuchUser(username));
-        var service = services.GetRequiredService<TokenService>();
+        var service = services.GetRequiredService<TokenIssuer>();
         var tokens = (await service.ListAsync(user.Id, TokenKind.Classic, ct)).Concat(await service.ListAsync(user.Id, TokenKind.FineGrained, ct))
             .OrderByDescending(t => t.Id).ToList();
         if (tokens.Count == 0)
@@ -144,7 +139,7 @@ internal static class AccountCommands
                 Printable(token.Note),
                 token.Kind == TokenKind.Classic
                     ? (token.Scopes.Length == 0 ? "none" : token.Scopes)
-                    : $"repositories: {TokenService.DescribeAccess(token)}; {token.PermissionSet.Describe()}",
+                    : $"repositories: {TokenIssuer.DescribeAccess(token)}; {token.PermissionSet.Describe()}",
                 Time(token.CreatedAt),
                 expires,
                 token.LastUsedAt is { } used ? Time(used) : "never"));

@@ -1,17 +1,10 @@
 using System.Globalization;
 using Latchkey.Authorization;
+using Latchkey.Hosting;
+using Latchkey.Repositories;
 using Latchkey.Tokens;
 
 namespace Latchkey.Api;
-
-/// <summary>Endpoint metadata: the scopes an endpoint checks for (X-Accepted-OAuth-Scopes).</summary>
-public sealed record AcceptedScopes(params string[] Scopes);
-
-/// <summary>
-/// Endpoint metadata: the fine-grained permission an endpoint checks for, as GitHub writes it in
-/// X-Accepted-GitHub-Permissions ("contents=read"). Endpoints without it need none.
-/// </summary>
-public sealed record AcceptedPermissions(params string[] Permissions);
 
 /// <summary>Endpoint metadata: calls that do not count against the rate limit (GET /rate_limit).</summary>
 public sealed record NotRateLimited;
@@ -24,6 +17,14 @@ public sealed class ApiRateOptions
 
     /// <summary>Leak reports (POST /credentials/revoke) an hour per address.</summary>
     public int RevocationReportLimit { get; set; } = 60;
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<ApiRateOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, ApiRateOptions options) => OptionRules.Check(
+            OptionRules.AtLeast("Api:UserLimit", options.UserLimit, 1),
+            OptionRules.AtLeast("Api:AnonymousLimit", options.AnonymousLimit, 1),
+            OptionRules.AtLeast("Api:RevocationReportLimit", options.RevocationReportLimit, 1));
+    }
 }
 
 public sealed record RateWindow(string Key, int Limit, int Used, DateTimeOffset Reset)
@@ -53,16 +54,16 @@ public sealed class ApiRateLimits(ICounters counters, Microsoft.Extensions.Optio
 }
 
 /// <summary>
-/// Every /api/v3 call passes here: the shared credential reader (tokens, throttle, security log),
-/// then the rate limit, then GitHub's headers. The caller is left in HttpContext.Items for handlers.
+/// Every /api/v3 call passes here: the token scheme (tokens, throttle, security log) sets the
+/// caller, then the rate limit, GitHub's headers from the endpoint's declared requirement, and the
+/// requirement itself, deny-by-default: an endpoint that declares neither a requirement nor
+/// anonymous access is refused. On <c>{owner}/{repo}</c> routes the repository is loaded and
+/// authorized here, once, and handed to the handler in <see cref="CurrentCaller.Repository"/>.
 /// </summary>
-public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, TokenLifetimePolicy lifetime,
+public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, Authorizer authorizer, RepositoryService repositories,
     Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IEndpointFilter
 {
-    private const string CallerItem = "latchkey:api-caller";
     private const string JsonContentType = "application/json; charset=utf-8";
-
-    public static Caller CallerOf(HttpContext context) => context.Items[CallerItem] as Caller ?? Caller.Anonymous;
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -71,41 +72,28 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
         var endpoint = http.GetEndpoint();
         headers["X-GitHub-Media-Type"] = "github.v3; format=json";
 
-        var result = await credentials.ReadAsync(http);
-        switch (result.Outcome)
-        {
-            case CredentialOutcome.Throttled:
-                headers.RetryAfter = CredentialThrottle.Seconds(result.RetryAfter!.Value).ToString(CultureInfo.InvariantCulture);
-                return ApiErrors.Result(StatusCodes.Status429TooManyRequests, result.Message!);
-            case CredentialOutcome.PasswordNotSupported:
-                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Password authentication is not supported for the API. Use a personal access token.");
-            case CredentialOutcome.Malformed:
-                return ApiErrors.Result(StatusCodes.Status400BadRequest, result.Message!);
-            case CredentialOutcome.BadToken:
-                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
-        }
+        var current = await TokenAuthenticationHandler.AuthenticateAsync(http);
+        if (ApiRefusals.ForCredential(http, current.Credential!) is { } refused)
+            return refused;
 
-        var caller = result.Caller;
-        http.Items[CallerItem] = caller;
+        var caller = current.Caller;
+        var requirement = Authorizer.DeclaredBy(endpoint);
         // As GitHub: what an authenticated caller sees is private to them, and varies with who asks.
         headers.CacheControl = caller.IsAuthenticated ? "private, max-age=60, s-maxage=60" : "public, max-age=60, s-maxage=60";
         headers.Vary = "Accept, Authorization, Cookie";
         if (caller.Credential == CredentialKind.FineGrainedToken)
         {
             // As GitHub: fine-grained tokens hear which permission the endpoint wants, not scopes.
-            if (endpoint?.Metadata.GetMetadata<AcceptedPermissions>() is { } accepted)
-                headers["X-Accepted-GitHub-Permissions"] = string.Join(",", accepted.Permissions);
+            if (requirement is { AcceptedPermissions.Count: > 0 } declared)
+                headers["X-Accepted-GitHub-Permissions"] = string.Join(",", declared.AcceptedPermissions);
         }
         else if (caller.IsAuthenticated)
         {
             headers["X-OAuth-Scopes"] = Scopes.Join(caller.Scopes);
-            headers["X-Accepted-OAuth-Scopes"] = string.Join(", ", endpoint?.Metadata.GetMetadata<AcceptedScopes>()?.Scopes ?? []);
+            headers["X-Accepted-OAuth-Scopes"] = string.Join(", ", requirement?.AcceptedScopes ?? []);
         }
-        if (caller.IsAuthenticated)
-        {
-            if (result.Token is { } token && lifetime.EffectiveExpiry(token) is { } expiry)
-                headers["github-authentication-token-expiration"] = expiry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
-        }
+        if (caller.IsAuthenticated && current.Token is { } token && lifetime.EffectiveExpiry(token) is { } expiry)
+            headers["github-authentication-token-expiration"] = expiry.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
         var address = http.Connection.RemoteIpAddress?.ToString();
         var counted = endpoint?.Metadata.GetMetadata<NotRateLimited>() is null;
@@ -121,6 +109,10 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
                 ? "API rate limit exceeded for user ID " + caller.User!.Id.ToString(CultureInfo.InvariantCulture) + "."
                 : $"API rate limit exceeded for {address}. (But here's the good news: Authenticated requests get a higher rate limit.)");
         }
+
+        if (await AuthorizeAsync(http, requirement, endpoint, current) is { } refusal)
+            return refusal;
+
         var outcome = await next(context);
         // GETs carry an ETag of their JSON; a matching If-None-Match answers 304 and costs nothing.
         // The JSON is serialised once, here, and those bytes are the body.
@@ -145,7 +137,42 @@ public sealed class ApiGate(CredentialReader credentials, ApiRateLimits limits, 
         return outcome;
     }
 
-    /// <summary>For endpoints that need a user: 401 "Requires authentication" otherwise.</summary>
-    public static IResult? RequireUser(Caller caller) =>
-        caller.IsAuthenticated ? null : ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication");
+    /// <summary>Null when the declared requirement is met (the repository of a repository route loaded); otherwise the refusal.</summary>
+    private async Task<IResult?> AuthorizeAsync(HttpContext http, AccessRequirement? requirement, Endpoint? endpoint, CurrentCaller current)
+    {
+        if (requirement is null)
+        {
+            return Authorizer.IsAnonymous(endpoint)
+                ? null
+                : ApiErrors.Result(StatusCodes.Status403Forbidden, "This endpoint declares no access requirement, so it is closed.");
+        }
+        object? resource = null;
+        if (requirement is RepositoryRequirement)
+        {
+            if (http.GetRouteValue("owner") is not string owner || http.GetRouteValue("repo") is not string name
+                || name.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
+                return ApiErrors.NotFound();
+            var repo = await repositories.FindAsync(owner, name, http.RequestAborted);
+            if (repo is null)
+                return ApiErrors.NotFound();
+            resource = current.Repository = repo;
+        }
+        var decision = await authorizer.DecideAsync(requirement, resource);
+        if (!decision.IsAllowed)
+        {
+            current.Repository = null;
+            return ApiRefusals.For(decision, requirement);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A second decision inside a handler, for what only the body says (the visibility of a new
+    /// repository, a change of visibility): null when allowed, else the API's refusal.
+    /// </summary>
+    public static async Task<IResult?> RefuseUnlessAsync(Authorizer authorizer, AccessRequirement requirement, object? resource)
+    {
+        var decision = await authorizer.DecideAsync(requirement, resource);
+        return decision.IsAllowed ? null : ApiRefusals.For(decision, requirement);
+    }
 }

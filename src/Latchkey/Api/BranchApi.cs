@@ -23,10 +23,12 @@ public static class BranchApi
 
     public static RouteGroupBuilder MapBranchApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/branches", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
-        api.MapGet("/repos/{owner}/{repo}/branches/{**branch}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
-        api.MapGet("/repos/{owner}/{repo}/commits", CommitsAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
-        api.MapGet("/repos/{owner}/{repo}/commits/{**reference}", CommitAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
+        // Everything here reads the repository's contents.
+        var repository = api.MapGroup("/repos/{owner}/{repo}").Requires(new RepositoryRequirement(RepoAction.ReadContents));
+        repository.MapGet("/branches", ListAsync);
+        repository.MapGet("/branches/{**branch}", GetAsync);
+        repository.MapGet("/commits", CommitsAsync);
+        repository.MapGet("/commits/{**reference}", CommitAsync);
         return api;
     }
 
@@ -41,71 +43,63 @@ public static class BranchApi
             .ToList();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> ListAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
+        var found = current.Repository!;
         var (paging, error) = Paging.From(context.Request);
         if (error is not null)
             return error;
         var urls = ApiUrls.Of(context.Request);
-        var full = $"{found!.Owner!.UserName}/{found.Name}";
+        var full = $"{found.Owner!.UserName}/{found.Name}";
         var branches = await BranchesAsync(found, store, context.RequestAborted);
         paging!.WriteLinks(context, branches.Count);
         return Results.Json(branches.Skip(paging.Skip).Take(paging.PerPage)
             .Select(b => new BranchDto(b.Name, new ContentsApi.ShaDto(b.Sha, $"{urls.Api}/repos/{full}/commits/{b.Sha}"), false)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, string branch, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
-        var match = (await BranchesAsync(found!, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
+        var found = current.Repository!;
+        var match = (await BranchesAsync(found, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
         if (match.Name is null)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "Branch not found");
         var urls = ApiUrls.Of(context.Request);
-        return Results.Json(new BranchDto(match.Name, new ContentsApi.ShaDto(match.Sha, $"{urls.Api}/repos/{owner}/{found!.Name}/commits/{match.Sha}"), false));
+        return Results.Json(new BranchDto(match.Name, new ContentsApi.ShaDto(match.Sha, $"{urls.Api}/repos/{found.Owner!.UserName}/{found.Name}/commits/{match.Sha}"), false));
     }
 
-    private static async Task<IResult> CommitsAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> CommitsAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
+        var found = current.Repository!;
         var (paging, error) = Paging.From(context.Request);
         if (error is not null)
             return error;
-        var start = context.Request.Query["sha"].ToString() is { Length: > 0 } requested ? requested : await store.DefaultBranchAsync(found!, context.RequestAborted);
+        var start = context.Request.Query["sha"].ToString() is { Length: > 0 } requested ? requested : await store.DefaultBranchAsync(found, context.RequestAborted);
         if (start is null)
             return ApiErrors.Result(StatusCodes.Status409Conflict, "Git Repository is empty.");
         if (!RepositoryStore.IsSafeRef(start))
             return ApiErrors.NotFound();
-        var list = await GitCommand.RunAsync(store.PathOf(found!), ["rev-list", $"--skip={paging!.Skip}", $"--max-count={paging.PerPage + 1}", start, "--"], context.RequestAborted);
+        var list = await GitCommand.RunAsync(store.PathOf(found), ["rev-list", $"--skip={paging!.Skip}", $"--max-count={paging.PerPage + 1}", start, "--"], context.RequestAborted);
         if (!list.Succeeded)
             return ApiErrors.NotFound();
         var shas = list.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (shas.Length > paging.PerPage)
-            context.Response.Headers.Link = $"<{ApiUrls.Of(context.Request).Api}/repos/{owner}/{found!.Name}/commits?sha={Uri.EscapeDataString(start)}&per_page={paging.PerPage}&page={paging.Page + 1}>; rel=\"next\"";
+            context.Response.Headers.Link = $"<{ApiUrls.Of(context.Request).Api}/repos/{found.Owner!.UserName}/{found.Name}/commits?sha={Uri.EscapeDataString(start)}&per_page={paging.PerPage}&page={paging.Page + 1}>; rel=\"next\"";
         var urls = ApiUrls.Of(context.Request);
         var commits = new List<RepoCommitDto>();
         foreach (var sha in shas.Take(paging.PerPage))
         {
-            if (await store.CommitAsync(found!, sha, context.RequestAborted) is { } details)
-                commits.Add(ToDto(found!, details, urls));
+            if (await store.CommitAsync(found, sha, context.RequestAborted) is { } details)
+                commits.Add(ToDto(found, details, urls));
         }
         return Results.Json(commits);
     }
 
-    private static async Task<IResult> CommitAsync(HttpContext context, string owner, string repo, string reference, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> CommitAsync(HttpContext context, string reference, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
-        if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found!, reference, context.RequestAborted) is not { } details)
+        var found = current.Repository!;
+        if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found, reference, context.RequestAborted) is not { } details)
             return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, $"No commit found for SHA: {reference}");
-        return Results.Json(ToDto(found!, details, ApiUrls.Of(context.Request)));
+        return Results.Json(ToDto(found, details, ApiUrls.Of(context.Request)));
     }
 
     private static RepoCommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)

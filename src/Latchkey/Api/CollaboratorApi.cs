@@ -37,53 +37,38 @@ public static class CollaboratorApi
 
     public static RouteGroupBuilder MapCollaboratorApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/collaborators", ListAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=write"));
-        api.MapPut("/repos/{owner}/{repo}/collaborators/{username}", InviteAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("administration=write"));
-        api.MapDelete("/repos/{owner}/{repo}/collaborators/{username}", RemoveAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("administration=write"));
-        api.MapGet("/user/repository_invitations", MyInvitationsAsync).WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
-        api.MapPatch("/user/repository_invitations/{id:long}", (HttpContext c, long id, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: true, collaborators))
-            .WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
-        api.MapDelete("/user/repository_invitations/{id:long}", (HttpContext c, long id, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: false, collaborators))
-            .WithMetadata(new AcceptedScopes(Scopes.RepoInvite));
+        // GitHub lists collaborators to those who may push.
+        api.MapGet("/repos/{owner}/{repo}/collaborators", ListAsync).Requires(new RepositoryRequirement(RepoAction.Write));
+        api.MapPut("/repos/{owner}/{repo}/collaborators/{username}", InviteAsync).Requires(new RepositoryRequirement(RepoAction.Admin));
+        api.MapDelete("/repos/{owner}/{repo}/collaborators/{username}", RemoveAsync).Requires(new RepositoryRequirement(RepoAction.Admin));
+        var invitations = api.MapGroup("/user/repository_invitations").Requires(InvitationRequirement.Instance);
+        invitations.MapGet("", MyInvitationsAsync);
+        invitations.MapPatch("/{id:long}", (HttpContext c, long id, CurrentCaller current, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: true, current, collaborators));
+        invitations.MapDelete("/{id:long}", (HttpContext c, long id, CurrentCaller current, RepositoryCollaborators collaborators) => AnswerAsync(c, id, accept: false, current, collaborators));
         return api;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryCollaborators collaborators)
+    private static async Task<IResult> ListAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        // GitHub lists collaborators to those who may push.
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Write, repositories);
-        if (refusal is not null)
-            return refusal;
+        var found = current.Repository!;
         var urls = ApiUrls.Of(context.Request);
-        var people = await collaborators.ListAsync(found!, context.RequestAborted);
-        var list = new List<CollaboratorDto> { Dto(found!.Owner!, "admin", new PermissionsDto(true, true, true), urls) };
+        var people = await collaborators.ListAsync(found, context.RequestAborted);
+        var list = new List<CollaboratorDto> { Dto(found.Owner!, "admin", new PermissionsDto(true, true, true), urls) };
         list.AddRange(people.Select(c => Dto(c.User!, RepositoryInvitation.Describe(c.Permission),
             new PermissionsDto(c.Permission == CollaboratorRole.Admin, c.Permission != CollaboratorRole.Pull, true), urls)));
         return Results.Json(list);
     }
 
-    private static async Task<IResult> InviteAsync(HttpContext context, string owner, string repo, string username,
-        RepositoryService repositories, RepositoryCollaborators collaborators)
+    private static async Task<IResult> InviteAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Admin, repositories);
-        if (refusal is not null)
-            return refusal;
-        AddCollaborator? body = null;
-        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-        {
-            try
-            {
-                body = await JsonSerializer.DeserializeAsync<AddCollaborator>(context.Request.Body, cancellationToken: context.RequestAborted);
-            }
-            catch (JsonException)
-            {
-                return ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON");
-            }
-        }
+        var found = current.Repository!;
+        var (body, invalid) = await ApiJson.ReadAsync<AddCollaborator>(context, optional: true);
+        if (invalid is not null)
+            return invalid;
         if (RepositoryInvitation.Parse(body?.Permission) is not { } permission)
             return ApiErrors.Validation(new ApiErrors.FieldError("Collaborator", "permission", "invalid", "permission must be pull, push or admin."));
-        var caller = ApiGate.CallerOf(context);
-        var (outcome, invitation) = await collaborators.InviteAsync(found!, caller.User!, username, permission, context.RequestAborted);
+        var caller = current.Caller;
+        var (outcome, invitation) = await collaborators.InviteAsync(found, caller.User!, username, permission, context.RequestAborted);
         return outcome switch
         {
             InviteOutcome.NoSuchUser => ApiErrors.NotFound(),
@@ -93,39 +78,24 @@ public static class CollaboratorApi
         };
     }
 
-    private static async Task<IResult> RemoveAsync(HttpContext context, string owner, string repo, string username, RepositoryService repositories, RepositoryCollaborators collaborators)
+    private static async Task<IResult> RemoveAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Admin, repositories);
-        if (refusal is not null)
-            return refusal;
-        return await collaborators.RemoveAsync(found!, username, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
+        var found = current.Repository!;
+        return await collaborators.RemoveAsync(found, username, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
     }
 
-    private static async Task<IResult> MyInvitationsAsync(HttpContext context, RepositoryCollaborators collaborators)
+    private static async Task<IResult> MyInvitationsAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        var caller = ApiGate.CallerOf(context);
-        if (ApiGate.RequireUser(caller) is { } refusal)
-            return refusal;
-        if (!MayAnswerInvitations(caller))
-            return ApiErrors.Result(StatusCodes.Status403Forbidden, "This request needs the repo:invite scope; the token does not have it.");
+        var caller = current.Caller;
         var invitations = await collaborators.PendingForUserAsync(caller.User!.Id, context.RequestAborted);
         var urls = ApiUrls.Of(context.Request);
         return Results.Json(invitations.Select(i => ToDto(i, caller, urls)).ToList());
     }
 
-    private static async Task<IResult> AnswerAsync(HttpContext context, long id, bool accept, RepositoryCollaborators collaborators)
+    private static async Task<IResult> AnswerAsync(HttpContext context, long id, bool accept, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        var caller = ApiGate.CallerOf(context);
-        if (ApiGate.RequireUser(caller) is { } refusal)
-            return refusal;
-        if (!MayAnswerInvitations(caller))
-            return ApiErrors.Result(StatusCodes.Status403Forbidden, "This request needs the repo:invite scope; the token does not have it.");
-        return await collaborators.AnswerAsync(caller.User!.Id, id, accept, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
+        return await collaborators.AnswerAsync(current.User!.Id, id, accept, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
     }
-
-    /// <summary>Answering invitations needs no access to code: repo:invite (or repo, its parent) is enough.</summary>
-    private static bool MayAnswerInvitations(Caller caller) =>
-        caller.Credential == CredentialKind.Session || caller.HasScope(Scopes.RepoInvite);
 
     private static InvitationDto ToDto(RepositoryInvitation invitation, Caller caller, ApiUrls urls)
     {

@@ -66,78 +66,62 @@ public static partial class ContentsApi
 
     public static RouteGroupBuilder MapContentsApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
-        api.MapGet("/repos/{owner}/{repo}/contents/{**path}", GetAsync).WithMetadata(new AcceptedScopes(Scopes.Repo), new AcceptedPermissions("contents=read"));
-        api.MapPut("/repos/{owner}/{repo}/contents/{**path}", PutAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("contents=write"));
-        api.MapDelete("/repos/{owner}/{repo}/contents/{**path}", DeleteAsync).WithMetadata(new AcceptedScopes(Scopes.PublicRepo, Scopes.Repo), new AcceptedPermissions("contents=write"));
+        api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).Requires(new RepositoryRequirement(RepoAction.ReadContents));
+        api.MapGet("/repos/{owner}/{repo}/contents/{**path}", GetAsync).Requires(new RepositoryRequirement(RepoAction.ReadContents));
+        api.MapPut("/repos/{owner}/{repo}/contents/{**path}", PutAsync).Requires(new RepositoryRequirement(RepoAction.Write));
+        api.MapDelete("/repos/{owner}/{repo}/contents/{**path}", DeleteAsync).Requires(new RepositoryRequirement(RepoAction.Write));
         return api;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string owner, string repo, string? path, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> GetAsync(HttpContext context, string? path, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
+        var found = current.Repository!;
         path = (path ?? "").Trim('/');
-        var gitRef = await RefAsync(context, found!, store);
+        var gitRef = await RefAsync(context, found, store);
         if (gitRef is null)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "This repository is empty.");
         var urls = ApiUrls.Of(context.Request);
-        switch (await store.ObjectTypeAsync(found!, gitRef, path, context.RequestAborted))
+        switch (await store.ObjectTypeAsync(found, gitRef, path, context.RequestAborted))
         {
             case "blob":
-                return await FileAsync(context, found!, store, gitRef, path, urls) is { } file ? Results.Json(file) : TooLarge();
+                return await FileAsync(context, found, store, gitRef, path, urls) is { } file ? Results.Json(file) : TooLarge();
             case "tree":
-                var entries = await store.ListTreeAsync(found!, gitRef, path, context.RequestAborted);
-                return Results.Json(entries.Select(e => Entry(found!, gitRef, RepositoryBrowser.Combine(path, e.Name), e, urls)).ToList());
+                var entries = await store.ListTreeAsync(found, gitRef, path, context.RequestAborted);
+                return Results.Json(entries.Select(e => Entry(found, gitRef, RepositoryBrowser.Combine(path, e.Name), e, urls)).ToList());
             default:
                 return ApiErrors.NotFound();
         }
     }
 
-    private static async Task<IResult> ReadmeAsync(HttpContext context, string owner, string repo, RepositoryService repositories, RepositoryStore store)
+    private static async Task<IResult> ReadmeAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.ReadContents, repositories);
-        if (refusal is not null)
-            return refusal;
-        var gitRef = await RefAsync(context, found!, store);
+        var found = current.Repository!;
+        var gitRef = await RefAsync(context, found, store);
         if (gitRef is null)
             return ApiErrors.NotFound();
-        var readme = (await store.ListTreeAsync(found!, gitRef, "", context.RequestAborted))
+        var readme = (await store.ListTreeAsync(found, gitRef, "", context.RequestAborted))
             .FirstOrDefault(e => !e.IsDirectory && e.Name.StartsWith("README", StringComparison.OrdinalIgnoreCase));
         if (readme is null)
             return ApiErrors.NotFound();
-        return await FileAsync(context, found!, store, gitRef, readme.Name, ApiUrls.Of(context.Request)) is { } file ? Results.Json(file) : TooLarge();
+        return await FileAsync(context, found, store, gitRef, readme.Name, ApiUrls.Of(context.Request)) is { } file ? Results.Json(file) : TooLarge();
     }
 
-    private static Task<IResult> PutAsync(HttpContext context, string owner, string repo, string? path,
-        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens) =>
-        ChangeAsync(context, owner, repo, path, delete: false, repositories, store, writer, tokens);
+    private static Task<IResult> PutAsync(HttpContext context, string? path, CurrentCaller current,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens) =>
+        ChangeAsync(context, path, delete: false, current, repositories, store, writer, tokens);
 
-    private static Task<IResult> DeleteAsync(HttpContext context, string owner, string repo, string? path,
-        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens) =>
-        ChangeAsync(context, owner, repo, path, delete: true, repositories, store, writer, tokens);
+    private static Task<IResult> DeleteAsync(HttpContext context, string? path, CurrentCaller current,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens) =>
+        ChangeAsync(context, path, delete: true, current, repositories, store, writer, tokens);
 
-    private static async Task<IResult> ChangeAsync(HttpContext context, string owner, string repo, string? path, bool delete,
-        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, TokenService tokens)
+    private static async Task<IResult> ChangeAsync(HttpContext context, string? path, bool delete, CurrentCaller current,
+        RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens)
     {
-        var (found, refusal) = await RepositoryApi.FindAsync(context, owner, repo, RepoAction.Write, repositories);
-        if (refusal is not null)
-            return refusal;
-        WriteFile? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync<WriteFile>(context.Request.Body, cancellationToken: context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return ApiErrors.Result(StatusCodes.Status400BadRequest, "Problems parsing JSON");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return ApiErrors.Result(StatusCodes.Status413PayloadTooLarge, "The request is too large for the contents API; push large files with git.");
-        }
-        if (body is null || string.IsNullOrWhiteSpace(body.Message))
+        var found = current.Repository!;
+        var (body, invalid) = await ApiJson.ReadAsync<WriteFile>(context, tooLarge: "The request is too large for the contents API; push large files with git.");
+        if (invalid is not null)
+            return invalid;
+        if (string.IsNullOrWhiteSpace(body!.Message))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "message", "missing_field"));
         byte[]? content = null;
         if (!delete)
@@ -166,26 +150,26 @@ public static partial class ContentsApi
             if (leaked.Count > 0)
             {
                 foreach (var token in leaked)
-                    await tokens.RevokeLeakedAsync(token, $"found by push protection in a file written to {owner}/{found!.Name} through the API ({path})", context.RequestAborted);
+                    await tokens.RevokeAsync(token, $"found by push protection in a file written to {found.Owner!.UserName}/{found.Name} through the API ({path})", context.RequestAborted);
                 return ApiErrors.Result(StatusCodes.Status409Conflict, "Push cannot contain secrets: the file holds a live Latchkey personal access token, which has been revoked.");
             }
         }
         path = (path ?? "").Trim('/');
         if (path.Split('/').Any(part => part.Equals(".git", StringComparison.OrdinalIgnoreCase) || part.Length == 0))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "path", "invalid", "path is not a valid file path."));
-        var user = ApiGate.CallerOf(context).User!;
-        var branch = body.Branch ?? await store.DefaultBranchAsync(found!, context.RequestAborted) ?? RepositoryStore.InitialBranch;
+        var user = current.Caller.User!;
+        var branch = body.Branch ?? await store.DefaultBranchAsync(found, context.RequestAborted) ?? RepositoryStore.InitialBranch;
         // The account's email stays private: API commits carry a no-reply address, as on GitHub.
         var who = new CommitIdentity(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
-        var result = await writer.WriteFileAsync(found!, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
+        var result = await writer.WriteFileAsync(found, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
         if (result.Error is not null)
             return result.Status == 422 ? ApiErrors.Validation(new ApiErrors.FieldError("Content", "sha", "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);
-        await repositories.RecordPushAsync(found!, context.RequestAborted);
+        await repositories.RecordPushAsync(found, context.RequestAborted);
 
         var urls = ApiUrls.Of(context.Request);
-        var commit = await store.CommitAsync(found!, result.CommitSha!, context.RequestAborted);
-        var file = delete ? null : await FileAsync(context, found!, store, branch, path, urls, includeContent: false);
-        return Results.Json(new ChangeDto(file, ToDto(found!, commit!, urls)), statusCode: delete ? 200 : result.Status);
+        var commit = await store.CommitAsync(found, result.CommitSha!, context.RequestAborted);
+        var file = delete ? null : await FileAsync(context, found, store, branch, path, urls, includeContent: false);
+        return Results.Json(new ChangeDto(file, ToDto(found, commit!, urls)), statusCode: delete ? 200 : result.Status);
     }
 
     private static async Task<string?> RefAsync(HttpContext context, Repository repo, RepositoryStore store) =>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Latchkey.Authorization;
 using Latchkey.Tokens;
@@ -22,11 +21,11 @@ public static class CredentialRevocation
     public static IEndpointRouteBuilder MapCredentialRevocation(this IEndpointRouteBuilder api)
     {
         // Outside the authenticated group: this endpoint must be called without credentials.
-        api.MapPost("/credentials/revoke", RevokeAsync).DisableAntiforgery();
+        api.MapPost("/credentials/revoke", RevokeAsync).DisableAntiforgery().Anonymous();
         return api;
     }
 
-    private static async Task RevokeAsync(HttpContext context, TokenService tokens, ICounters counters, TimeProvider clock,
+    private static async Task RevokeAsync(HttpContext context, LeakedTokens tokens, ICounters counters, TimeProvider clock,
         Microsoft.Extensions.Options.IOptions<ApiRateOptions> options)
     {
         var ct = context.RequestAborted;
@@ -45,14 +44,10 @@ public static class CredentialRevocation
             await ApiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "This endpoint must be called without authentication.", ct);
             return;
         }
-        RevokeRequest? body;
-        try
+        var (body, invalid) = await ApiJson.ReadAsync<RevokeRequest>(context);
+        if (invalid is not null)
         {
-            body = await JsonSerializer.DeserializeAsync<RevokeRequest>(context.Request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "Problems parsing JSON", ct);
+            await invalid.ExecuteAsync(context);
             return;
         }
         if (body?.Credentials is not { Count: > 0 } credentials)
@@ -69,7 +64,7 @@ public static class CredentialRevocation
         foreach (var credential in credentials.Distinct(StringComparer.Ordinal))
         {
             if (await tokens.FindLiveAsync(credential!.Trim(), ct) is { } token)
-                await tokens.RevokeLeakedAsync(token, "reported as leaked through the credential revocation API", ct);
+                await tokens.RevokeAsync(token, "reported as leaked through the credential revocation API", ct);
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;
     }

@@ -34,12 +34,10 @@ public static class TokenIntrospectionApi
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/user/token", async (HttpContext context, TokenService tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
+        api.MapGet("/user/token", async (HttpContext context, CurrentCaller current, TokenIssuer tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
         {
-            var caller = ApiGate.CallerOf(context);
-            if (caller.TokenId is not { } tokenId || caller.User is null)
-                return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Requires authentication with a personal access token");
-            var token = await tokens.FindAsync(caller.User.Id, tokenId, context.RequestAborted);
+            var caller = current.Caller;
+            var token = await tokens.FindAsync(caller.User!.Id, caller.TokenId!.Value, context.RequestAborted);
             if (token is null)
                 return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
 
@@ -68,6 +66,7 @@ public static class TokenIntrospectionApi
                 token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, null, selection,
                 token.RepositoryAccess == RepositoryAccess.Selected ? repositories : null, permissions));
         })
+        .Requires(TokenCallerRequirement.Instance)
         .WithSummary("The calling token: its type, expiry, repositories and permissions (Latchkey's own endpoint)");
         return api;
     }

@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+using Latchkey.Accounts;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
 
@@ -31,7 +33,8 @@ public enum DecisionKind
 
 /// <param name="MissingScope">The classic scope that would have allowed it (X-Accepted-OAuth-Scopes).</param>
 /// <param name="MissingPermission">The fine-grained permission that would have allowed it, as GitHub writes it: "contents=write".</param>
-public sealed record Decision(DecisionKind Kind, string? MissingScope = null, string? MissingPermission = null)
+/// <param name="Message">What to tell the caller when the door has nothing better (a challenge for a token, a refused scope grant).</param>
+public sealed record Decision(DecisionKind Kind, string? MissingScope = null, string? MissingPermission = null, string? Message = null)
 {
     public static Decision Allow { get; } = new(DecisionKind.Allow);
     public static Decision Challenge { get; } = new(DecisionKind.Challenge);
@@ -42,12 +45,46 @@ public sealed record Decision(DecisionKind Kind, string? MissingScope = null, st
 
 /// <summary>
 /// The one place that decides what a caller may do. The effective right is the intersection of
-/// what the user may do and what the credential allows. Git, the API and the web all ask here.
+/// what the user may do and what the credential allows. Git, the API, the web and the command line
+/// all ask here; a suspended account is anonymous to every rule.
 /// </summary>
 public static class AccessPolicy
 {
+    /// <summary>Any requirement an endpoint declares, with its resource (a repository, a visibility, or none).</summary>
+    public static Decision Decide(Caller caller, AccessRequirement requirement, object? resource) => requirement switch
+    {
+        RepositoryRequirement r when resource is Repository repo => Decide(caller, r.Action, repo),
+        CreateRepositoryRequirement => DecideCreate(caller, resource is true),
+        AccountRequirement a => DecideAccount(caller, a),
+        SignedInRequirement => Effective(caller).IsAuthenticated ? Decision.Allow : Decision.Challenge,
+        TokenCallerRequirement => DecideTokenCaller(caller),
+        InvitationRequirement => DecideInvitations(caller),
+        SiteAdminRequirement => DecideSiteAdmin(caller),
+        VisibilityChangeRequirement when resource is Repository repo => DecideVisibilityChange(caller, repo),
+        // A requirement without the resource it needs allows nothing.
+        _ => Decision.NotFound,
+    };
+
+    /// <summary>The classic scopes that can allow <paramref name="action"/> (on a public repository, public_repo is enough to write).</summary>
+    public static IReadOnlyList<string> ScopesFor(RepoAction action) => action switch
+    {
+        RepoAction.Write or RepoAction.Admin => [Scopes.PublicRepo, Scopes.Repo],
+        RepoAction.Delete => [Scopes.DeleteRepo],
+        _ => [Scopes.Repo],
+    };
+
+    /// <summary>The fine-grained permission <paramref name="action"/> needs, as GitHub writes it.</summary>
+    public static string PermissionFor(RepoAction action) => action switch
+    {
+        RepoAction.Read => "metadata=read",
+        RepoAction.ReadContents => "contents=read",
+        RepoAction.Write => "contents=write",
+        _ => "administration=write",
+    };
+
     public static Decision Decide(Caller caller, RepoAction action, Repository repo)
     {
+        caller = Effective(caller);
         var user = caller.User;
         var isOwner = user is not null && user.Id == repo.OwnerId;
         var granted = user is null ? null : repo.Collaborators.FirstOrDefault(c => c.UserId == user.Id)?.Permission;
@@ -67,7 +104,7 @@ public static class AccessPolicy
         {
             if (!repo.IsPrivate || fineGrained is null || fineGrained.Permissions.Grants(FineGrainedPermissions.Contents, PermissionLevel.Read))
                 return Decision.Allow;
-            return new Decision(DecisionKind.Forbidden, MissingPermission: "contents=read");
+            return new Decision(DecisionKind.Forbidden, MissingPermission: PermissionFor(action));
         }
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
@@ -81,11 +118,11 @@ public static class AccessPolicy
         };
         if (fineGrained is not null)
         {
-            var (key, needed) = action == RepoAction.Write ? (FineGrainedPermissions.Contents, "contents=write") : (FineGrainedPermissions.Administration, "administration=write");
+            var key = action == RepoAction.Write ? FineGrainedPermissions.Contents : FineGrainedPermissions.Administration;
             var tokenMay = reaches && fineGrained.Access != RepositoryAccess.PublicOnly && fineGrained.Permissions.Grants(key, PermissionLevel.Write);
             if (userMay && tokenMay)
                 return Decision.Allow;
-            return new Decision(DecisionKind.Forbidden, MissingPermission: userMay && reaches ? needed : null);
+            return new Decision(DecisionKind.Forbidden, MissingPermission: userMay && reaches ? PermissionFor(action) : null);
         }
         var (credentialMay, scope) = action switch
         {
@@ -100,9 +137,28 @@ public static class AccessPolicy
         return new Decision(DecisionKind.Forbidden, userMay ? scope : null);
     }
 
+    /// <summary>
+    /// <see cref="Decide(Caller, RepoAction, Repository)"/> for <see cref="RepoAction.Read"/> as a query
+    /// filter, so that lists page in the database; AccessPolicyTests holds the two to the same answers.
+    /// </summary>
+    public static Expression<Func<Repository, bool>> ReadableBy(Caller caller)
+    {
+        caller = Effective(caller);
+        if (caller.User is not { } user || !CredentialAllows(caller, Scopes.Repo) || GrantOf(caller) is { Access: RepositoryAccess.PublicOnly })
+            return r => !r.IsPrivate;
+        var id = user.Id;
+        if (GrantOf(caller) is { Access: RepositoryAccess.Selected } grant)
+        {
+            var reached = grant.RepositoryIds.ToList();
+            return r => !r.IsPrivate || ((r.OwnerId == id || r.Collaborators.Any(c => c.UserId == id)) && reached.Contains(r.Id));
+        }
+        return r => !r.IsPrivate || r.OwnerId == id || r.Collaborators.Any(c => c.UserId == id);
+    }
+
     /// <summary>May the caller create a repository of this visibility under their own account?</summary>
     public static Decision DecideCreate(Caller caller, bool isPrivate)
     {
+        caller = Effective(caller);
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
         // As on GitHub: a fine-grained token creates repositories with Administration write over all repositories.
@@ -116,12 +172,25 @@ public static class AccessPolicy
         return allowed ? Decision.Allow : new Decision(DecisionKind.Forbidden, isPrivate ? Scopes.Repo : Scopes.PublicRepo);
     }
 
+    /// <summary>
+    /// Making a repository private or public, beyond administering it: a classic token needs the full
+    /// repo scope; a fine-grained token Administration write on it, as for any other setting (as on GitHub).
+    /// </summary>
+    public static Decision DecideVisibilityChange(Caller caller, Repository repo)
+    {
+        var admin = Decide(caller, RepoAction.Admin, repo);
+        if (!admin.IsAllowed || caller.Credential != CredentialKind.ClassicToken)
+            return admin;
+        return CredentialAllows(caller, Scopes.Repo) ? Decision.Allow : new Decision(DecisionKind.Forbidden, Scopes.Repo);
+    }
+
     /// <summary>Site administration: an administrator, through a session or a token with site_admin.</summary>
     public static Decision DecideSiteAdmin(Caller caller)
     {
+        caller = Effective(caller);
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
-        if (caller.User!.IsSiteAdmin && !caller.User.IsSuspended && CredentialAllows(caller, Scopes.SiteAdmin))
+        if (caller.User!.IsSiteAdmin && CredentialAllows(caller, Scopes.SiteAdmin))
             return Decision.Allow;
         // Non-administrators are not told the administration exists.
         return caller.User.IsSiteAdmin ? new Decision(DecisionKind.Forbidden, Scopes.SiteAdmin) : Decision.NotFound;
@@ -131,18 +200,72 @@ public static class AccessPolicy
     /// Account-level access (the caller's own profile, emails): a session always, a classic token with
     /// <paramref name="scope"/>, a fine-grained token with <paramref name="permission"/> at <paramref name="level"/>.
     /// </summary>
-    public static Decision DecideAccount(Caller caller, string scope, string permission, PermissionLevel level)
+    public static Decision DecideAccount(Caller caller, string scope, string permission, PermissionLevel level) =>
+        DecideAccount(caller, new AccountRequirement(scope, permission, level));
+
+    public static Decision DecideAccount(Caller caller, AccountRequirement requirement)
     {
+        caller = Effective(caller);
         if (!caller.IsAuthenticated)
             return Decision.Challenge;
         return caller.Credential switch
         {
             CredentialKind.Session => Decision.Allow,
-            CredentialKind.ClassicToken => caller.HasScope(scope) ? Decision.Allow : new Decision(DecisionKind.Forbidden, scope),
-            CredentialKind.FineGrainedToken when GrantOf(caller)!.Permissions.Grants(permission, level) => Decision.Allow,
-            _ => new Decision(DecisionKind.Forbidden, MissingPermission: $"{permission}={FineGrainedPermissions.LevelName(level)}"),
+            CredentialKind.ClassicToken when caller.HasScope(requirement.Scope) => Decision.Allow,
+            CredentialKind.ClassicToken => new Decision(requirement.HiddenWithoutScope ? DecisionKind.NotFound : DecisionKind.Forbidden, requirement.Scope),
+            CredentialKind.FineGrainedToken when GrantOf(caller)!.Permissions.Grants(requirement.Permission, requirement.Level) => Decision.Allow,
+            _ => new Decision(DecisionKind.Forbidden, MissingPermission: requirement.AcceptedPermissions[0]),
         };
     }
+
+    /// <summary>
+    /// Listing, accepting and declining one's repository invitations needs no access to code: a
+    /// session, or a classic token with repo:invite (or repo, its parent). Fine-grained tokens cannot,
+    /// as on GitHub: no fine-grained permission covers invitations to other people's repositories.
+    /// </summary>
+    public static Decision DecideInvitations(Caller caller)
+    {
+        caller = Effective(caller);
+        if (!caller.IsAuthenticated)
+            return Decision.Challenge;
+        return caller.Credential switch
+        {
+            CredentialKind.Session => Decision.Allow,
+            CredentialKind.ClassicToken when caller.HasScope(Scopes.RepoInvite) => Decision.Allow,
+            CredentialKind.ClassicToken => new Decision(DecisionKind.Forbidden, Scopes.RepoInvite),
+            _ => new Decision(DecisionKind.Forbidden, Message: "Fine-grained personal access tokens cannot answer repository invitations; use a session or a classic token with repo:invite."),
+        };
+    }
+
+    /// <summary>Endpoints about the calling token itself: any token, never a session or nobody.</summary>
+    public static Decision DecideTokenCaller(Caller caller)
+    {
+        caller = Effective(caller);
+        return caller.IsAuthenticated && caller.Credential is CredentialKind.ClassicToken or CredentialKind.FineGrainedToken
+            ? Decision.Allow
+            : new Decision(DecisionKind.Challenge, Message: "Requires authentication with a personal access token");
+    }
+
+    /// <summary>
+    /// May <paramref name="owner"/> hold a classic token with these scopes? Administrators-only scopes
+    /// (site_admin) are for site administrators, whichever door makes the token (form, regeneration, edit).
+    /// </summary>
+    public static Decision DecideScopeGrant(User owner, IEnumerable<string> scopes)
+    {
+        if (owner.IsSuspended)
+            return new Decision(DecisionKind.Forbidden, Message: "A suspended account cannot be given tokens.");
+        foreach (var scope in scopes)
+        {
+            if (Scopes.Find(scope) is not { } known)
+                return new Decision(DecisionKind.Forbidden, Message: $"Unknown scope: {scope}.");
+            if (known.AdminOnly && !owner.IsSiteAdmin)
+                return new Decision(DecisionKind.Forbidden, scope, Message: $"Only site administrators may grant the {scope} scope.");
+        }
+        return Decision.Allow;
+    }
+
+    /// <summary>A suspended account may do nothing a signed-out visitor could not.</summary>
+    private static Caller Effective(Caller caller) => caller.User is { IsSuspended: true } ? Caller.Anonymous : caller;
 
     /// <summary>A fine-grained caller's grant (nothing beyond public reads when it is missing); null for other credentials.</summary>
     private static FineGrainedGrant? GrantOf(Caller caller) =>
@@ -151,7 +274,7 @@ public static class AccessPolicy
     /// <summary>
     /// What the credential itself lets through, before the user's own rights: sessions everything,
     /// classic tokens their scopes. For a fine-grained token this is only the gate to private
-    /// repositories (its permissions are checked per action in <see cref="Decide"/>); it opens no
+    /// repositories (its permissions are checked per action in <see cref="Decide(Caller, RepoAction, Repository)"/>); it opens no
     /// scope-guarded door elsewhere.
     /// </summary>
     private static bool CredentialAllows(Caller caller, string scope) => caller.Credential switch

@@ -18,9 +18,9 @@ public sealed record Caller(User? User, CredentialKind Credential, IReadOnlyList
 
     public static Caller FromSession(User user) => new(user, CredentialKind.Session, []);
 
-    public static Caller FromToken(PersonalAccessToken token, User user) =>
+    public static Caller FromToken(TokenSnapshot token, User user) =>
         token.Kind == TokenKind.Classic
-            ? new(user, CredentialKind.ClassicToken, token.ScopeList, token.Id)
+            ? new(user, CredentialKind.ClassicToken, token.Scopes, token.Id)
             : new(user, CredentialKind.FineGrainedToken, [], token.Id, token.Grant);
 
     public bool IsAuthenticated => User is not null;

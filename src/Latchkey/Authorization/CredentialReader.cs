@@ -26,7 +26,7 @@ public enum CredentialOutcome
     Throttled,
 }
 
-public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null, TimeSpan? RetryAfter = null, PersonalAccessToken? Token = null)
+public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, string? Message = null, TimeSpan? RetryAfter = null, TokenSnapshot? Token = null)
 {
     public static CredentialResult Anonymous { get; } = new(CredentialOutcome.None, Caller.Anonymous);
 }
@@ -35,7 +35,7 @@ public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, 
 /// Reads the credential of a git or API request. Basic (any username, token as password), Bearer
 /// and <c>token</c> are the same credential and take this one path.
 /// </summary>
-public sealed class CredentialReader(TokenService tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log)
+public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log)
 {
     public async Task<CredentialResult> ReadAsync(HttpContext context)
     {

@@ -8,6 +8,17 @@ public sealed class ThrottleOptions
     /// <summary>Failed credentials from one client address within <see cref="FailureWindow"/> before it is refused.</summary>
     public int FailureLimit { get; set; } = 10;
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Web sign-in lockout of an account after 10 failed passwords (Identity's lockout).</summary>
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<ThrottleOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, ThrottleOptions options) => Hosting.OptionRules.Check(
+            Hosting.OptionRules.AtLeast("Security:FailureLimit", options.FailureLimit, 1),
+            Hosting.OptionRules.Positive("Security:FailureWindow", options.FailureWindow),
+            Hosting.OptionRules.Positive("Security:LockoutDuration", options.LockoutDuration));
+    }
 }
 
 /// <summary>

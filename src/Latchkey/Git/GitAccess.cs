@@ -3,26 +3,30 @@ using Latchkey.Authorization;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
+using Microsoft.Extensions.Options;
 
 namespace Latchkey.Git;
 
 /// <summary>
-/// Who may do what over git: reads the credential, finds the repository, asks <see cref="AccessPolicy"/>,
-/// and writes the refusal in a form git shows to the person (text/plain lines become "remote:" lines).
+/// Who may do what over git: the token scheme reads the credential, the repository is found and
+/// the declared requirement decided through <see cref="Authorizer"/>; this is the git door's
+/// translator, writing each refusal in a form git shows to the person (text/plain lines become
+/// "remote:" lines) with the status git acts on (401 makes it ask its credential helper).
 /// </summary>
-public sealed class GitAccess(CredentialReader credentials, RepositoryService repositories, RepositoryStore store, IConfiguration configuration, SecurityLogWriter log)
+public sealed class GitAccess(RepositoryService repositories, RepositoryStore store, Authorizer authorizer, IOptions<GitOptions> options, SecurityLogWriter log)
 {
     public const string Realm = "Latchkey";
 
     public RepositoryService Repositories => repositories;
     public RepositoryStore Store => store;
 
-    public long? MaxRequestBytes => configuration.GetValue<long?>("Git:MaxPushBytes") ?? 2L * 1024 * 1024 * 1024;
+    public long? MaxRequestBytes => options.Value.MaxPushBytes;
 
     /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
     public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action)
     {
-        var credential = await credentials.ReadAsync(context);
+        var current = await TokenAuthenticationHandler.AuthenticateAsync(context);
+        var credential = current.Credential!;
         switch (credential.Outcome)
         {
             case CredentialOutcome.Throttled:
@@ -44,16 +48,16 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
                 return null;
         }
 
-        var caller = credential.Caller;
+        var caller = current.Caller;
         var repo = await repositories.FindAsync(owner, repoName, context.RequestAborted);
         var decision = repo is null
             ? (caller.IsAuthenticated ? Decision.NotFound : Decision.Challenge)
-            : AccessPolicy.Decide(caller, action, repo);
+            : await authorizer.DecideAsync(new RepositoryRequirement(action), repo);
 
         switch (decision.Kind)
         {
             case DecisionKind.Allow:
-                context.Items[CallerItem] = caller;
+                current.Repository = repo;
                 return repo;
             case DecisionKind.Challenge:
                 await ChallengeAsync(context, "Authentication required. Use your username and a personal access token as the password.\n");
@@ -76,9 +80,7 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
     }
 
     /// <summary>The user a request was authorized for (set by <see cref="AuthorizeAsync"/>).</summary>
-    public long PusherId(HttpContext context) => context.Items[CallerItem] is Caller { User: { } user } ? user.Id : 0;
-
-    private const string CallerItem = "latchkey:git-caller";
+    public static long PusherId(HttpContext context) => context.RequestServices.GetRequiredService<CurrentCaller>().User?.Id ?? 0;
 
     public static async Task ChallengeAsync(HttpContext context, string message)
     {
@@ -94,4 +96,18 @@ public sealed class GitAccess(CredentialReader credentials, RepositoryService re
     }
 
     public static string BaseUrl(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}";
+}
+
+/// <summary>Git over HTTP (section "Git").</summary>
+public sealed class GitOptions
+{
+    /// <summary>Largest accepted git request body, also after gzip decompression.</summary>
+    public long MaxPushBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    public sealed class Validator : IValidateOptions<GitOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, GitOptions options) => options.MaxPushBytes < 1
+            ? ValidateOptionsResult.Fail($"Git:MaxPushBytes must be a positive number of bytes, not {options.MaxPushBytes}.")
+            : ValidateOptionsResult.Success;
+    }
 }

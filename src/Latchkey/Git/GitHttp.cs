@@ -18,9 +18,12 @@ public static class GitHttp
 
     public static IEndpointRouteBuilder MapGitHttp(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/{owner}/{repo}/info/refs", InfoRefs).DisableAntiforgery();
-        app.MapPost("/{owner}/{repo}/git-upload-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, UploadPack, access)).DisableAntiforgery();
-        app.MapPost("/{owner}/{repo}/git-receive-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, ReceivePack, access)).DisableAntiforgery();
+        // info/refs declares the lesser need; the advertisement for a push asks for write itself.
+        app.MapGet("/{owner}/{repo}/info/refs", InfoRefs).DisableAntiforgery().Requires(new RepositoryRequirement(RepoAction.ReadContents));
+        app.MapPost("/{owner}/{repo}/git-upload-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, UploadPack, access))
+            .DisableAntiforgery().Requires(new RepositoryRequirement(RepoAction.ReadContents));
+        app.MapPost("/{owner}/{repo}/git-receive-pack", (HttpContext c, string owner, string repo, GitAccess access) => Rpc(c, owner, repo, ReceivePack, access))
+            .DisableAntiforgery().Requires(new RepositoryRequirement(RepoAction.Write));
         return app;
     }
 
@@ -84,7 +87,7 @@ public static class GitHttp
                     return protection.WatchAsync(session, target, exited, context.RequestAborted);
                 });
             if (session is not null)
-                await protection.FinishAsync(session, target, access.PusherId(context), CancellationToken.None);
+                await protection.FinishAsync(session, target, GitAccess.PusherId(context), CancellationToken.None);
             if (completed)
                 await access.Repositories.RecordPushAsync(target, CancellationToken.None);
         }

@@ -15,7 +15,7 @@ public sealed record PushFinding(string Commit, string Path, PersonalAccessToken
 /// the digest key) and answers through files in a private temporary folder. No verdict within a
 /// minute refuses the push (fail closed).
 /// </summary>
-public sealed class PushProtection(TokenService tokens, SecurityLogWriter log, ILogger<PushProtection> logger)
+public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, ILogger<PushProtection> logger)
 {
     private static readonly Lazy<string> Hook = new(() =>
     {
@@ -122,7 +122,7 @@ public sealed class PushProtection(TokenService tokens, SecurityLogWriter log, I
         foreach (var finding in session.Findings)
         {
             var where = $"{repo.Owner?.UserName}/{repo.Name}, commit {finding.Commit[..12]}, path {finding.Path}";
-            await tokens.RevokeLeakedAsync(finding.Token, $"found by push protection in a push to {where}", ct);
+            await tokens.RevokeAsync(finding.Token, $"found by push protection in a push to {where}", ct);
             if (pusherId != finding.Token.UserId)
                 await log.RecordAsync(pusherId, SecurityActions.PushBlocked, $"A push to {where} held another account's token; it was revoked", succeeded: false, ct: ct);
         }

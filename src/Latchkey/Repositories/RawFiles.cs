@@ -18,8 +18,10 @@ public static class RawFiles
         {
             var caller = await callers.GetAsync(context);
             var found = await repositories.FindAsync(owner, repo, context.RequestAborted);
-            if (found is null || !AccessPolicy.Decide(caller, RepoAction.ReadContents, found).IsAllowed)
+            if (found is null)
                 return Results.NotFound();
+            if (WebRefusal.For(AccessPolicy.Decide(caller, RepoAction.ReadContents, found)) is { } refusal)
+                return refusal;
             path = (path ?? "").Trim('/');
             if (await store.ObjectTypeAsync(found, @ref, path, context.RequestAborted) != "blob")
                 return Results.NotFound();
@@ -28,7 +30,7 @@ public static class RawFiles
                 return Results.Text("This file is too large to serve raw.\n", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
             context.Response.Headers.ContentSecurityPolicy = SecurityHeaders.SandboxContentSecurityPolicy;
             return Results.File(content, "text/plain; charset=utf-8");
-        });
+        }).Anonymous();
         return app;
     }
 }

@@ -40,7 +40,7 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
     public const int MaxDetailLength = 500;
 
     public async Task RecordAsync(long userId, string action, string? detail = null, bool succeeded = true,
-        PersonalAccessToken? token = null, User? actor = null, CancellationToken ct = default)
+        ITokenRecord? token = null, User? actor = null, CancellationToken ct = default)
     {
         var request = http.HttpContext;
         var agent = request?.Request.Headers.UserAgent.ToString();

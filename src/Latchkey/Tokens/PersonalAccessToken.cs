@@ -3,7 +3,7 @@ using Latchkey.Accounts;
 namespace Latchkey.Tokens;
 
 /// <summary>A stored token: never the secret, only its HMAC digest and last eight characters.</summary>
-public sealed class PersonalAccessToken
+public sealed class PersonalAccessToken : ITokenRecord
 {
     public long Id { get; set; }
     public long UserId { get; set; }

@@ -21,7 +21,9 @@ public sealed class CredentialEpoch
 /// otherwise the cache is emptied and the token read again. So a revoked, changed or suspended
 /// credential is refused on every node at its next request, while an unchanged one costs no token
 /// query. Expiry needs no epoch: it is checked against the clock on every use. Unknown tokens are
-/// never cached.
+/// never cached. Entries hold immutable snapshots, never tracked entities: the account is copied
+/// for each request that uses it, and the "last used" write is claimed atomically, so concurrent
+/// requests on one token share nothing they could change.
 /// </summary>
 public sealed class TokenCache
 {
@@ -31,7 +33,30 @@ public sealed class TokenCache
     private readonly ConcurrentDictionary<DigestKey, Entry> _entries = new();
     private long _epoch = long.MinValue;
 
-    public sealed record Entry(PersonalAccessToken Token, User User);
+    /// <summary>One verified token and its owner as read from the database; <see cref="User"/> is this entry's own and must be copied before use.</summary>
+    public sealed class Entry(TokenSnapshot token, User user)
+    {
+        private long _lastUsedTicks = token.LastUsedAt?.Ticks ?? 0;
+
+        public TokenSnapshot Token { get; } = token;
+        public User User { get; } = user;
+
+        /// <summary>
+        /// True for exactly one caller per <paramref name="resolution"/>: the one that should write
+        /// "last used" now (however many requests use the token at once).
+        /// </summary>
+        public bool ClaimLastUsedWrite(DateTime now, TimeSpan resolution)
+        {
+            while (true)
+            {
+                var last = Interlocked.Read(ref _lastUsedTicks);
+                if (last != 0 && now.Ticks - last < resolution.Ticks)
+                    return false;
+                if (Interlocked.CompareExchange(ref _lastUsedTicks, now.Ticks, last) == last)
+                    return true;
+            }
+        }
+    }
 
     /// <summary>The cached token for this digest, valid at <paramref name="epoch"/>, or null.</summary>
     public Entry? Find(byte[] digest, long epoch)
@@ -42,7 +67,7 @@ public sealed class TokenCache
     }
 
     /// <summary>Keeps a token read at <paramref name="epoch"/> (read before the token itself, so a change in between shows as a newer epoch).</summary>
-    public void Keep(byte[] digest, long epoch, PersonalAccessToken token, User user)
+    public void Keep(byte[] digest, long epoch, Entry entry)
     {
         var current = Volatile.Read(ref _epoch);
         if (epoch < current)
@@ -59,7 +84,7 @@ public sealed class TokenCache
             }
         }
         if (Volatile.Read(ref _epoch) == epoch)
-            _entries[new DigestKey(digest)] = new Entry(token, user);
+            _entries[new DigestKey(digest)] = entry;
     }
 
     /// <summary>A digest as a dictionary key, compared by content.</summary>

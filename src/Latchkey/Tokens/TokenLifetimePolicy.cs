@@ -62,7 +62,7 @@ public sealed class TokenLifetimePolicy
     }
 
     /// <summary>When the token stops working: its own expiry, or the site limit from when its secret was made.</summary>
-    public DateTime? EffectiveExpiry(PersonalAccessToken token)
+    public DateTime? EffectiveExpiry(ITokenRecord token)
     {
         if (MaxLifetimeDays is not { } days)
             return token.ExpiresAt;

@@ -11,12 +11,14 @@ public static class TokensSetup
             TokenDigest.FromConfiguration(builder.Configuration, services.GetRequiredService<DataDirectory>().Path));
         // Built now, so that a bad limit stops the server at start rather than at first use.
         builder.Services.AddSingleton(new TokenLifetimePolicy(builder.Configuration));
-        builder.Services.Configure<TokenOptions>(builder.Configuration.GetSection("Tokens"));
+        builder.Services.AddValidatedOptions<TokenOptions, TokenOptions.Validator>("Tokens");
         builder.Services.AddSingleton<TokenCache>();
-        builder.Services.AddScoped<TokenService>();
+        builder.Services.AddScoped<TokenIssuer>();
+        builder.Services.AddScoped<TokenVerifier>();
+        builder.Services.AddScoped<LeakedTokens>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();
-        builder.Services.Configure<ThrottleOptions>(builder.Configuration.GetSection("Security"));
+        builder.Services.AddValidatedOptions<ThrottleOptions, ThrottleOptions.Validator>("Security");
         builder.Services.AddScoped<CredentialThrottle>();
         return builder;
     }

@@ -246,7 +246,7 @@ public sealed class AccessPolicyTests
             Scopes = "public_repo, delete_repo",
         };
 
-        var caller = Caller.FromToken(token, Alice);
+        var caller = Caller.FromToken(TokenSnapshot.Of(token), Alice);
 
         Assert.Equal(CredentialKind.ClassicToken, caller.Credential);
         Assert.Equal(7, caller.TokenId);
@@ -267,7 +267,7 @@ public sealed class AccessPolicyTests
             LastEight = "abcdefgh",
         };
 
-        var caller = Caller.FromToken(token, Alice);
+        var caller = Caller.FromToken(TokenSnapshot.Of(token), Alice);
 
         Assert.Equal(CredentialKind.FineGrainedToken, caller.Credential);
         Assert.Equal(DecisionKind.Forbidden, AccessPolicy.Decide(caller, RepoAction.Write, RepositoryOf(isPrivate: false)).Kind);
@@ -320,5 +320,148 @@ public sealed class AccessPolicyTests
         var caller = new Caller(Alice, CredentialKind.FineGrainedToken, [], 1,
             new FineGrainedGrant(RepositoryAccess.All, new HashSet<long>(), PermissionSet.From([KeyValuePair.Create(FineGrainedPermissions.Administration, PermissionLevel.Write)])));
         Assert.Equal(DecisionKind.Allow, AccessPolicy.DecideCreate(caller, isPrivate: true).Kind);
+    }
+
+    private static readonly User SuspendedAlice = new() { Id = 1, UserName = "alice", SuspendedAt = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc) };
+    private static readonly User Admin = new() { Id = 3, UserName = "root", IsSiteAdmin = true };
+
+    private static Caller MoreCallers(string name) => name switch
+    {
+        "suspended owner session" => Caller.FromSession(SuspendedAlice),
+        "suspended owner token [repo]" => ClassicToken(SuspendedAlice, Scopes.Repo),
+        "owner token [repo:invite]" => ClassicToken(Alice, Scopes.RepoInvite),
+        "admin session" => Caller.FromSession(Admin),
+        "admin token [site_admin]" => ClassicToken(Admin, Scopes.SiteAdmin),
+        "admin token [repo]" => ClassicToken(Admin, Scopes.Repo),
+        "suspended admin session" => Caller.FromSession(new User { Id = 3, UserName = "root", IsSiteAdmin = true, SuspendedAt = SuspendedAlice.SuspendedAt }),
+        _ => CallerNamed(name),
+    };
+
+    public static TheoryData<string, DecisionKind> Invitations => new()
+    {
+        { "anonymous", Challenge },
+        { "owner session", Allow },
+        { "owner token [repo:invite]", Allow },
+        { "owner token [repo]", Allow },
+        { "owner token []", Forbidden },
+        { "owner token [user]", Forbidden },
+        { "owner fine-grained [all: contents write]", Forbidden },
+        { "owner fine-grained [priv: administration write]", Forbidden },
+        { "suspended owner session", Challenge },
+    };
+
+    [Theory]
+    [MemberData(nameof(Invitations))]
+    public void Answering_invitations_needs_a_session_or_repo_invite_and_never_a_fine_grained_token(string caller, DecisionKind expected)
+    {
+        var decision = AccessPolicy.Decide(MoreCallers(caller), InvitationRequirement.Instance, null);
+        Assert.Equal(expected, decision.Kind);
+        if (expected == Forbidden && caller.Contains("token [", StringComparison.Ordinal))
+            Assert.Equal(Scopes.RepoInvite, decision.MissingScope);
+    }
+
+    public static TheoryData<string, string, DecisionKind> VisibilityChanges => new()
+    {
+        { "pub", "anonymous", Challenge },
+        { "pub", "owner session", Allow },
+        { "pub", "owner token [repo]", Allow },
+        // public_repo administers a public repository, but making it private needs repo.
+        { "pub", "owner token [public_repo]", Forbidden },
+        { "priv", "owner token [public_repo]", NotFound },
+        { "priv", "owner fine-grained [priv: administration write]", Allow },
+        { "priv", "owner fine-grained [priv: contents write]", Forbidden },
+        { "pub", "other session", Forbidden },
+        { "priv", "other session", NotFound },
+        { "priv", "suspended owner session", Challenge },
+    };
+
+    [Theory]
+    [MemberData(nameof(VisibilityChanges))]
+    public void Changing_visibility_needs_administration_and_for_a_classic_token_the_repo_scope(string repo, string caller, DecisionKind expected)
+    {
+        var decision = AccessPolicy.Decide(MoreCallers(caller), VisibilityChangeRequirement.Instance, RepositoryOf(repo == "priv"));
+        Assert.Equal(expected, decision.Kind);
+        if (caller == "owner token [public_repo]" && repo == "pub")
+            Assert.Equal(Scopes.Repo, decision.MissingScope);
+    }
+
+    [Theory]
+    [InlineData(true, new[] { "site_admin" }, true)]
+    [InlineData(false, new[] { "site_admin" }, false)]
+    [InlineData(false, new[] { "repo", "site_admin" }, false)]
+    [InlineData(false, new[] { "repo", "user" }, true)]
+    [InlineData(false, new[] { "gist-like-nonsense" }, false)]
+    [InlineData(true, new string[0], true)]
+    public void Administrators_only_scopes_are_granted_to_administrators_only(bool isAdmin, string[] scopes, bool allowed)
+    {
+        var owner = new User { Id = 5, UserName = "someone", IsSiteAdmin = isAdmin };
+        var decision = AccessPolicy.DecideScopeGrant(owner, scopes);
+        Assert.Equal(allowed, decision.IsAllowed);
+        if (!allowed)
+            Assert.False(string.IsNullOrEmpty(decision.Message));
+    }
+
+    public static TheoryData<string, string, RepoAction, DecisionKind> Suspended => new()
+    {
+        // A suspended account is anonymous to every rule, whatever credential it still holds.
+        { "pub", "suspended owner session", RepoAction.Read, Allow },
+        { "pub", "suspended owner session", RepoAction.Write, Challenge },
+        { "priv", "suspended owner session", RepoAction.Read, Challenge },
+        { "priv", "suspended owner token [repo]", RepoAction.ReadContents, Challenge },
+        { "priv", "suspended owner token [repo]", RepoAction.Delete, Challenge },
+    };
+
+    [Theory]
+    [MemberData(nameof(Suspended))]
+    public void A_suspended_account_may_do_what_a_visitor_may(string repo, string caller, RepoAction action, DecisionKind expected) =>
+        Assert.Equal(expected, AccessPolicy.Decide(MoreCallers(caller), action, RepositoryOf(repo == "priv")).Kind);
+
+    [Theory]
+    [InlineData("admin session", DecisionKind.Allow)]
+    [InlineData("admin token [site_admin]", DecisionKind.Allow)]
+    [InlineData("admin token [repo]", DecisionKind.Forbidden)]
+    [InlineData("owner session", DecisionKind.NotFound)]
+    [InlineData("suspended admin session", DecisionKind.Challenge)]
+    [InlineData("anonymous", DecisionKind.Challenge)]
+    public void Site_administration_is_for_unsuspended_administrators_with_site_admin(string caller, DecisionKind expected) =>
+        Assert.Equal(expected, AccessPolicy.Decide(MoreCallers(caller), SiteAdminRequirement.Instance, null).Kind);
+
+    [Theory]
+    [InlineData("owner token []", DecisionKind.Allow)]
+    [InlineData("owner fine-grained token", DecisionKind.Allow)]
+    [InlineData("owner session", DecisionKind.Challenge)]
+    [InlineData("anonymous", DecisionKind.Challenge)]
+    [InlineData("suspended owner token [repo]", DecisionKind.Challenge)]
+    public void Endpoints_about_the_calling_token_need_a_token(string caller, DecisionKind expected) =>
+        Assert.Equal(expected, AccessPolicy.Decide(MoreCallers(caller), TokenCallerRequirement.Instance, null).Kind);
+
+    [Theory]
+    [InlineData("owner token []", DecisionKind.NotFound)]
+    [InlineData("owner token [user]", DecisionKind.Allow)]
+    [InlineData("owner session", DecisionKind.Allow)]
+    [InlineData("owner fine-grained token", DecisionKind.Forbidden)]
+    public void A_classic_token_without_user_email_is_not_shown_the_emails(string caller, DecisionKind expected)
+    {
+        // As GitHub: without the scope the emails are not there (404); user, the parent scope, reads them.
+        var emails = new AccountRequirement(Scopes.UserEmail, FineGrainedPermissions.EmailAddresses, PermissionLevel.Read, HiddenWithoutScope: true);
+        Assert.Equal(expected, AccessPolicy.Decide(MoreCallers(caller), emails, null).Kind);
+    }
+
+    public static TheoryData<string> EveryCaller => new(
+        "anonymous", "owner session", "owner token []", "owner token [repo]", "owner token [public_repo]", "owner token [user]",
+        "owner fine-grained token", "owner fine-grained [priv: contents read]", "owner fine-grained [other repo: everything]",
+        "owner fine-grained [all: contents write]", "owner fine-grained [public]", "other fine-grained [all: everything]",
+        "other session", "other token [repo]", "suspended owner session", "suspended owner token [repo]");
+
+    [Theory]
+    [MemberData(nameof(EveryCaller))]
+    public void The_list_filter_agrees_with_the_decision_table(string caller)
+    {
+        var who = MoreCallers(caller);
+        var filter = AccessPolicy.ReadableBy(who).Compile();
+        var shared = new Repository { Id = 12, OwnerId = 9, Name = "shared", NormalizedName = "SHARED", IsPrivate = true };
+        shared.Collaborators.Add(new Collaborator { RepositoryId = 12, UserId = Alice.Id, Permission = CollaboratorRole.Pull });
+        foreach (var repo in new[] { RepositoryOf(false), RepositoryOf(true), shared, new Repository { Id = 13, OwnerId = 9, Name = "other", NormalizedName = "OTHER", IsPrivate = true } })
+            Assert.Equal(AccessPolicy.Decide(who, RepoAction.Read, repo).IsAllowed, filter(repo));
     }
 }

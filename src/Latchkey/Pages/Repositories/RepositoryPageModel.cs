@@ -21,17 +21,8 @@ public abstract class RepositoryPageModel(WebCaller callers, RepositoryService r
         var found = await repositories.FindAsync(owner, repo, HttpContext.RequestAborted);
         if (found is null)
             return NotFound();
-        var decision = AccessPolicy.Decide(Caller, action, found);
-        switch (decision.Kind)
-        {
-            case DecisionKind.Allow:
-                break;
-            case DecisionKind.Forbidden:
-                return Forbid();
-            default:
-                // The web answers anonymous and unauthorised callers alike: the repository is not there.
-                return NotFound();
-        }
+        if (WebRefusal.For(this, AccessPolicy.Decide(Caller, action, found)) is { } refusal)
+            return refusal;
         Repo = found;
         CanAdmin = AccessPolicy.Decide(Caller, RepoAction.Admin, found).IsAllowed;
         return null;

@@ -1,7 +1,6 @@
 using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.Data;
-using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
@@ -12,7 +11,7 @@ namespace Latchkey.Pages.SiteAdmin;
 /// <summary>Site administrators suspend accounts and end their sessions; both take effect at once.</summary>
 [Authorize]
 [RequireSudo("Suspend", "Unsuspend", "EndSessions")]
-public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessions sessions, TimeProvider clock, SecurityLogWriter log) : LatchkeyPageModel
+public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, AccountAdministration accounts) : LatchkeyPageModel
 {
     private User? _admin;
 
@@ -26,10 +25,9 @@ public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessio
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var caller = await callers.GetAsync(HttpContext);
-        var decision = AccessPolicy.DecideSiteAdmin(caller);
-        if (!decision.IsAllowed)
+        if (WebRefusal.For(this, AccessPolicy.DecideSiteAdmin(caller)) is { } refusal)
         {
-            context.Result = decision.Kind == DecisionKind.Challenge ? Challenge() : NotFound();
+            context.Result = refusal;
             return;
         }
         CurrentUserId = caller.User!.Id;
@@ -50,30 +48,25 @@ public sealed class SiteAdminUsersModel(LatchkeyDb db, WebCaller callers, Sessio
 
     public async Task<IActionResult> OnPostEndSessionsAsync(long id)
     {
-        var user = await db.Users.FindAsync([id], HttpContext.RequestAborted);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, HttpContext.RequestAborted);
         if (user is null)
             return NotFound();
-        var ended = await sessions.EndAllAsync(user.Id, null, HttpContext.RequestAborted);
-        await log.RecordAsync(user.Id, SecurityActions.SessionsEndedByAdmin, $"Sessions ended: {ended}", actor: _admin);
-        Flash = $"Signed {user.UserName} out of {ended} session{(ended == 1 ? "" : "s")}.";
+        var change = await accounts.EndSessionsAsync(user, _admin, HttpContext.RequestAborted);
+        Flash = $"Signed {user.UserName} out of {change.EndedSessions} session{(change.EndedSessions == 1 ? "" : "s")}.";
         return RedirectToPage();
     }
 
     private async Task<IActionResult> ChangeAsync(long id, bool suspend)
     {
-        var user = await db.Users.FindAsync([id], HttpContext.RequestAborted);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == id, HttpContext.RequestAborted);
         if (user is null)
             return NotFound();
-        if (user.Id == CurrentUserId)
+        var change = await accounts.SetSuspendedAsync(user, suspend, _admin, null, HttpContext.RequestAborted);
+        if (change.Outcome == AccountChangeOutcome.OwnAccount)
         {
             await OnGetAsync();
             return FormErrors("You cannot suspend your own account.");
         }
-        user.SuspendedAt = suspend ? clock.GetUtcNow().UtcDateTime : null;
-        await db.SaveChangesAsync(HttpContext.RequestAborted);
-        if (suspend)
-            await sessions.EndAllAsync(user.Id, null, HttpContext.RequestAborted);
-        await log.RecordAsync(user.Id, suspend ? SecurityActions.Suspended : SecurityActions.Unsuspended, actor: _admin);
         Flash = suspend ? $"Suspended {user.UserName}: signed out everywhere, tokens refused." : $"Unsuspended {user.UserName}.";
         return RedirectToPage();
     }

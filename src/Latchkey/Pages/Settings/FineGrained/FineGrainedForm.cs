@@ -106,7 +106,7 @@ public static class FineGrainedForm
         PermissionLevel Level(string key) => key == FineGrainedPermissions.Metadata
             ? PermissionLevel.Read
             : FineGrainedPermissions.ParseLevel(input.Permissions.GetValueOrDefault(key)) ?? PermissionLevel.None;
-        // With public access only Metadata applies to repositories (TokenService drops the rest).
+        // With public access only Metadata applies to repositories (TokenIssuer drops the rest).
         var repositoryPermissions = FineGrainedPermissions.Repository
             .Where(p => access != RepositoryAccess.PublicOnly || p.Mandatory)
             .Where(p => Level(p.Key) > PermissionLevel.None)
@@ -130,7 +130,7 @@ public static class FineGrainedForm
         return new TokenOverview(reach, git, repositoryPermissions, accountPermissions);
     }
 
-    /// <summary>The request to hand to <see cref="TokenService"/>, or null with the form's errors recorded.</summary>
+    /// <summary>The request to hand to <see cref="TokenIssuer"/>, or null with the form's errors recorded.</summary>
     public static FineGrainedRequest? Check(FineGrainedInput input, ModelStateDictionary state)
     {
         if (string.IsNullOrWhiteSpace(input.Name))

@@ -13,7 +13,7 @@ namespace Latchkey.Pages.Settings.FineGrained;
 
 /// <summary>The fine-grained tokens list; a token just made or regenerated is shown here once.</summary>
 [Authorize]
-public sealed class FineGrainedTokensModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock, LatchkeyDb db,
+public sealed class FineGrainedTokensModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock, LatchkeyDb db,
     IOptions<Latchkey.Tokens.TokenOptions> options) : LatchkeyPageModel
 {
     /// <summary>Set by the new-token and regenerate forms for exactly one following view. Not the classic keys: each list shows only its own.</summary>

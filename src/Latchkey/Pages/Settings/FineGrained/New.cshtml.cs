@@ -11,7 +11,7 @@ namespace Latchkey.Pages.Settings.FineGrained;
 /// <summary>"New fine-grained personal access token", prefilled from a template link as on GitHub.</summary>
 [Authorize]
 [RequireSudo]
-public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
     public FineGrainedInput Input { get; set; } = new();

@@ -9,7 +9,7 @@ namespace Latchkey.Pages.Settings.FineGrained;
 /// <summary>A new secret with the same name, repositories and permissions and a new expiry, which is required.</summary>
 [Authorize]
 [RequireSudo]
-public sealed class RegenerateFineGrainedTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock)
+public sealed class RegenerateFineGrainedTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock)
     : RegeneratePageModel(users, tokens, lifetime, clock)
 {
     protected override TokenKind Kind => TokenKind.FineGrained;

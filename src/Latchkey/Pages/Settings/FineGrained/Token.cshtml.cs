@@ -10,7 +10,7 @@ namespace Latchkey.Pages.Settings.FineGrained;
 /// <summary>One fine-grained token: its details and last use, its name, description, repositories and permissions to edit, and deletion.</summary>
 [Authorize]
 [RequireSudo("POST", "Delete")]
-public sealed class FineGrainedTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
     public FineGrainedInput Input { get; set; } = new();

@@ -10,7 +10,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 /// <summary>One token: its details, and its note and scopes to edit (GitHub lets classic tokens change scopes).</summary>
 [Authorize]
 [RequireSudo("POST")]
-public sealed class EditTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -52,7 +52,8 @@ public sealed class EditTokenModel(UserManager<User> users, TokenService tokens,
         TokenForm.CheckScopes(Input.Scopes, user, ModelState);
         if (!ModelState.IsValid)
             return FormErrors();
-        await tokens.UpdateAsync(user.Id, id, note!, Input.Scopes, HttpContext.RequestAborted);
+        if (await tokens.UpdateAsync(user, id, note!, Input.Scopes, HttpContext.RequestAborted) is { } error)
+            return FormErrors(error);
         Flash = "Updated personal access token.";
         return RedirectToPage(new { id });
     }

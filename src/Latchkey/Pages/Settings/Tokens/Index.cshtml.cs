@@ -9,7 +9,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 
 [Authorize]
 [RequireSudo("Delete", "RevokeAll")]
-public sealed class TokensIndexModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class TokensIndexModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     /// <summary>Set by the new-token form for exactly one following page view (TempData is read once).</summary>
     public const string NewTokenKey = "NewToken";

@@ -9,7 +9,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 
 [Authorize]
 [RequireSudo]
-public sealed class NewTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -50,9 +50,11 @@ public sealed class NewTokenModel(UserManager<User> users, TokenService tokens, 
         if (!ModelState.IsValid)
             return FormErrors();
 
-        var (token, plaintext) = await tokens.CreateClassicAsync(user.Id, note!, Input.Scopes, expiresAt, HttpContext.RequestAborted);
+        var (token, plaintext, error) = await tokens.CreateClassicAsync(user, note!, Input.Scopes, expiresAt, HttpContext.RequestAborted);
+        if (error is not null)
+            return FormErrors(error);
         TempData[TokensIndexModel.NewTokenKey] = plaintext;
-        TempData[TokensIndexModel.NewTokenIdKey] = token.Id.ToString(CultureInfo.InvariantCulture);
+        TempData[TokensIndexModel.NewTokenIdKey] = token!.Id.ToString(CultureInfo.InvariantCulture);
         return RedirectToPage("Index");
     }
 

@@ -8,7 +8,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 /// <summary>A new secret, same note and scopes, a newly chosen expiration. The link expiry reminders point to.</summary>
 [Authorize]
 [RequireSudo]
-public sealed class RegenerateTokenModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock)
+public sealed class RegenerateTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock)
     : RegeneratePageModel(users, tokens, lifetime, clock)
 {
     // A fine-grained token has its own pages (and may not lose its expiry here).

@@ -11,7 +11,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 /// newly chosen expiry; the old secret dies at once and the new one is shown once on the list page.
 /// The two kinds differ only in which expiries they accept and where they are listed.
 /// </summary>
-public abstract class RegeneratePageModel(UserManager<User> users, TokenService tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public abstract class RegeneratePageModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();

@@ -56,13 +56,11 @@ public static class TokenForm
 
     public static void CheckScopes(IEnumerable<string> scopes, User user, ModelStateDictionary state)
     {
+        // The issuer refuses the same (AccessPolicy.DecideScopeGrant); the form says every problem at once.
         foreach (var scope in scopes.Distinct(StringComparer.Ordinal))
         {
-            var known = Scopes.Find(scope);
-            if (known is null)
-                state.AddModelError(string.Empty, $"Unknown scope: {scope}.");
-            else if (known.AdminOnly && !user.IsSiteAdmin)
-                state.AddModelError(string.Empty, $"Only site administrators may grant the {scope} scope.");
+            if (Authorization.AccessPolicy.DecideScopeGrant(user, [scope]) is { IsAllowed: false, Message: { } message })
+                state.AddModelError(string.Empty, message);
         }
     }
 }

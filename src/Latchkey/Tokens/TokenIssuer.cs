@@ -6,17 +6,6 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Tokens;
 
-public enum TokenCheckResult
-{
-    Valid,
-    Malformed,
-    Unknown,
-    Expired,
-    OwnerSuspended,
-}
-
-public sealed record TokenCheck(TokenCheckResult Result, PersonalAccessToken? Token = null, User? User = null);
-
 /// <summary>What the fine-grained token form asks for (expiry aside, which only creation and regeneration set).</summary>
 public sealed record FineGrainedRequest(string Name, string? Description, RepositoryAccess Access, IReadOnlyCollection<long> RepositoryIds, PermissionSet Permissions);
 
@@ -28,22 +17,36 @@ public sealed class TokenOptions
 
     /// <summary>Repositories one fine-grained token may select.</summary>
     public int MaxSelectedRepositories { get; set; } = 50;
+
+    /// <summary>Tokens:MaxLifetimeDays is read by <see cref="TokenLifetimePolicy"/>, which checks it as the server is built.</summary>
+    public int? MaxLifetimeDays { get; set; }
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<TokenOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, TokenOptions options) => Hosting.OptionRules.Check(
+            Hosting.OptionRules.AtLeast("Tokens:MaxFineGrainedPerUser", options.MaxFineGrainedPerUser, 1),
+            Hosting.OptionRules.AtLeast("Tokens:MaxSelectedRepositories", options.MaxSelectedRepositories, 1));
+    }
 }
 
-/// <summary>Who is presenting a token, for "last used" and the security log.</summary>
-public sealed record TokenUse(string? IpAddress, string? UserAgent);
-
-/// <summary>Issues, verifies, changes and deletes personal access tokens; every change is in the security log.</summary>
-public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log, Notifications.Mailer mailer,
-    Microsoft.Extensions.Options.IOptions<TokenOptions> options, TokenCache cache, IHotReads hot, ILogger<TokenService> logger)
+/// <summary>
+/// Issues, changes, regenerates and deletes personal access tokens of both kinds, with the rules
+/// for each inside (whichever door asks: a page, the command line); every change is in the security
+/// log. Verification is <see cref="TokenVerifier"/>'s, leaks are <see cref="LeakedTokens"/>'.
+/// </summary>
+public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider clock, SecurityLogWriter log,
+    Microsoft.Extensions.Options.IOptions<TokenOptions> options)
 {
-    /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
-    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
     /// <summary>Creates a token; the returned plaintext must be shown once and then forgotten.</summary>
-    public async Task<(PersonalAccessToken Token, string Plaintext)> CreateClassicAsync(
-        long userId, string note, IEnumerable<string> scopes, DateTime? expiresAt, CancellationToken ct)
+    /// <remarks>Administrators-only scopes are refused for anyone else, whichever door asks (<see cref="Authorization.AccessPolicy.DecideScopeGrant"/>).</remarks>
+    public async Task<(PersonalAccessToken? Token, string? Plaintext, string? Error)> CreateClassicAsync(
+        User owner, string note, IEnumerable<string> scopes, DateTime? expiresAt, CancellationToken ct)
     {
+        var userId = owner.Id;
+        scopes = scopes.ToList();
+        if (Authorization.AccessPolicy.DecideScopeGrant(owner, scopes) is { IsAllowed: false } refused)
+            return (null, null, refused.Message);
         var plaintext = TokenFormat.Generate(TokenKind.Classic);
         var token = new PersonalAccessToken
         {
@@ -59,7 +62,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         db.Tokens.Add(token);
         await db.SaveChangesAsync(ct);
         await log.RecordAsync(userId, SecurityActions.TokenCreated, Describe(token), token: token, ct: ct);
-        return (token, plaintext);
+        return (token, plaintext, null);
     }
 
     /// <summary>Creates a fine-grained token, or says which input is wrong (as the form shows it).</summary>
@@ -174,57 +177,6 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
             : [];
     }
 
-    public async Task<TokenCheck> VerifyAsync(string presented, TokenUse use, CancellationToken ct)
-    {
-        if (!TokenFormat.TryParse(presented, out _))
-            return new TokenCheck(TokenCheckResult.Malformed);
-
-        // The lookup key is an HMAC of the presented token, so the index comparison leaks nothing usable.
-        var key = digest.Compute(presented);
-        // The epoch first: a change committed after this read shows as a newer epoch next time.
-        var epoch = await hot.CredentialEpochAsync(ct);
-        PersonalAccessToken token;
-        User owner;
-        if (cache.Find(key, epoch) is { } cached)
-        {
-            (token, owner) = (cached.Token, cached.User);
-        }
-        else
-        {
-            var found = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);
-            if (found?.User is null)
-                return new TokenCheck(TokenCheckResult.Unknown);
-            (token, owner) = (found, found.User);
-            cache.Keep(key, epoch, token, owner);
-        }
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        if (lifetime.EffectiveExpiry(token) is { } expiry && now >= expiry)
-        {
-            var why = token.ExpiresAt == expiry ? "used after it expired" : $"used after the site's {lifetime.MaxLifetimeDays}-day limit on token lifetimes";
-            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" {why}", succeeded: false, token: token, ct: ct);
-            return new TokenCheck(TokenCheckResult.Expired, token, owner);
-        }
-        if (owner.IsSuspended)
-        {
-            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used while the account is suspended", succeeded: false, token: token, ct: ct);
-            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, owner);
-        }
-
-        var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
-        // At most one write a minute per token, however busy it is.
-        if (token.LastUsedAt is not { } last || now - last >= LastUsedResolution)
-        {
-            // The cached copy remembers the write, so this node does not repeat it within the minute.
-            token.LastUsedAt = now;
-            await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.LastUsedAt, now)
-                .SetProperty(t => t.LastUsedIp, use.IpAddress)
-                .SetProperty(t => t.LastUsedUserAgent, agent), ct);
-        }
-        return new TokenCheck(TokenCheckResult.Valid, token, owner);
-    }
-
     public Task<List<PersonalAccessToken>> ListAsync(long userId, TokenKind kind, CancellationToken ct) =>
         db.Tokens.AsNoTracking().Include(t => t.Repositories)
             .Where(t => t.UserId == userId && t.Kind == kind)
@@ -235,18 +187,22 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     public Task<PersonalAccessToken?> FindAsync(long userId, long tokenId, CancellationToken ct) =>
         db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
 
-    /// <summary>Changes the note and scopes (classic tokens may change scopes, as on GitHub); the secret stays.</summary>
-    public async Task<bool> UpdateAsync(long userId, long tokenId, string note, IEnumerable<string> scopes, CancellationToken ct)
+    /// <summary>Changes the note and scopes (classic tokens may change scopes, as on GitHub); the secret stays. Null when done, else why not.</summary>
+    public async Task<string?> UpdateAsync(User owner, long tokenId, string note, IEnumerable<string> scopes, CancellationToken ct)
     {
+        var userId = owner.Id;
+        scopes = scopes.ToList();
+        if (Authorization.AccessPolicy.DecideScopeGrant(owner, scopes) is { IsAllowed: false } refused)
+            return refused.Message;
         var token = await db.Tokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
         if (token is null)
-            return false;
+            return "That token does not exist.";
         var before = Describe(token);
         token.Note = note;
         token.Scopes = Tokens.Scopes.Join(Tokens.Scopes.Normalise(scopes));
         await db.SaveChangesAsync(ct);
         await log.RecordAsync(userId, SecurityActions.TokenUpdated, $"{before} → {Describe(token)}", token: token, ct: ct);
-        return true;
+        return null;
     }
 
     /// <summary>A new secret with the same note and scopes and a new expiry; the old secret stops working at once.</summary>
@@ -279,40 +235,6 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
         return true;
     }
 
-    /// <summary>The stored token behind a plaintext, if it exists and has not expired.</summary>
-    public async Task<PersonalAccessToken?> FindLiveAsync(string presented, CancellationToken ct)
-    {
-        if (!TokenFormat.TryParse(presented, out _))
-            return null;
-        var key = digest.Compute(presented);
-        var token = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);
-        return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
-    }
-
-    /// <summary>Revokes a token that leaked, saying where it was found in its owner's security log.</summary>
-    public async Task RevokeLeakedAsync(PersonalAccessToken token, string reason, CancellationToken ct)
-    {
-        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) == 0)
-            return;
-        await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
-        // The owner hears of it by mail too: a leaked token means something to change.
-        if (token.User is { Email: { } email } owner)
-        {
-            try
-            {
-                await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
-                $"Hi {owner.UserName},\n\nYour {(token.Kind == TokenKind.Classic ? "personal access token (classic)" : "fine-grained personal access token")} \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
-                "It no longer works. Anyone who saw it can no longer use it. If you still need a token, create a new one under\n" +
-                "Settings > Developer settings > Personal access tokens, and keep it out of files you commit.\n", ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The revocation stands whatever the mail server does; the security log already says it.
-                logger.LogError(e, "Could not mail the owner of revoked token {TokenId}", token.Id);
-            }
-        }
-    }
-
     /// <summary>Deletes every classic token of the user at the owner's request (the classic list's "Revoke all"); returns how many died.</summary>
     public Task<int> RevokeAllAsync(long userId, CancellationToken ct) => RevokeAllAsync(userId, "by the owner", ct, TokenKind.Classic);
 
@@ -327,7 +249,7 @@ public sealed class TokenService(LatchkeyDb db, TokenDigest digest, TimeProvider
     }
 
     /// <summary>How a token appears in the security log: name, what it may do and expiry, never the secret.</summary>
-    private static string Describe(PersonalAccessToken token)
+    public static string Describe(PersonalAccessToken token)
     {
         var what = token.Kind == TokenKind.Classic
             ? $"scopes: {(token.Scopes.Length == 0 ? "none" : token.Scopes)}"

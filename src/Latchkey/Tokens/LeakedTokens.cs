@@ -1,0 +1,46 @@
+using Latchkey.Data;
+using Latchkey.SecurityLog;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Tokens;
+
+/// <summary>
+/// Tokens found where they should not be (a push, a file written through the API, a leak report):
+/// recognised by their plaintext, revoked at once, the owner told in the security log and by mail.
+/// </summary>
+public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log,
+    Notifications.Mailer mailer, ILogger<LeakedTokens> logger)
+{
+    /// <summary>The stored token behind a plaintext, if it exists and has not expired.</summary>
+    public async Task<PersonalAccessToken?> FindLiveAsync(string presented, CancellationToken ct)
+    {
+        if (!TokenFormat.TryParse(presented, out _))
+            return null;
+        var token = await TokenVerifier.FindByDigestAsync(db, digest.Compute(presented), ct);
+        return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
+    }
+
+    /// <summary>Revokes a token that leaked, saying where it was found in its owner's security log.</summary>
+    public async Task RevokeAsync(PersonalAccessToken token, string reason, CancellationToken ct)
+    {
+        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) == 0)
+            return;
+        await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{TokenIssuer.Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
+        // The owner hears of it by mail too: a leaked token means something to change.
+        if (token.User is { Email: { } email } owner)
+        {
+            try
+            {
+                await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your personal access token \"{token.Note}\" was revoked",
+                $"Hi {owner.UserName},\n\nYour {(token.Kind == TokenKind.Classic ? "personal access token (classic)" : "fine-grained personal access token")} \"{token.Note}\" (…{token.LastEight}) was revoked because it was {reason}.\n\n" +
+                "It no longer works. Anyone who saw it can no longer use it. If you still need a token, create a new one under\n" +
+                "Settings > Developer settings > Personal access tokens, and keep it out of files you commit.\n", ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The revocation stands whatever the mail server does; the security log already says it.
+                logger.LogError(e, "Could not mail the owner of revoked token {TokenId}", token.Id);
+            }
+        }
+    }
+}

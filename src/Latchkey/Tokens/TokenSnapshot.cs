@@ -1,0 +1,21 @@
+namespace Latchkey.Tokens;
+
+/// <summary>What the security log and the lifetime rules need to know of a token, stored or snapshotted.</summary>
+public interface ITokenRecord
+{
+    long Id { get; }
+    string LastEight { get; }
+    DateTime CreatedAt { get; }
+    DateTime? ExpiresAt { get; }
+}
+
+/// <summary>
+/// A verified token as requests see it: immutable, so one cached copy can serve any number of
+/// concurrent requests. Its scopes and grant are parsed once, when it is read from the database.
+/// </summary>
+public sealed record TokenSnapshot(long Id, long UserId, TokenKind Kind, string Note, string LastEight,
+    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt) : ITokenRecord
+{
+    public static TokenSnapshot Of(PersonalAccessToken token) => new(token.Id, token.UserId, token.Kind, token.Note, token.LastEight,
+        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt);
+}

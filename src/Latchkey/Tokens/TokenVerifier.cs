@@ -1,0 +1,82 @@
+using Latchkey.Accounts;
+using Latchkey.Data;
+using Latchkey.SecurityLog;
+using Microsoft.EntityFrameworkCore;
+
+namespace Latchkey.Tokens;
+
+public enum TokenCheckResult
+{
+    Valid,
+    Malformed,
+    Unknown,
+    Expired,
+    OwnerSuspended,
+}
+
+/// <param name="User">The owner, as this request's own copy (never a cached instance).</param>
+public sealed record TokenCheck(TokenCheckResult Result, TokenSnapshot? Token = null, User? User = null);
+
+/// <summary>Who is presenting a token, for "last used" and the security log.</summary>
+public sealed record TokenUse(string? IpAddress, string? UserAgent);
+
+/// <summary>
+/// The hot path of every token request, and nothing else: parse and checksum, digest, the epoch,
+/// the cache or one indexed lookup, expiry and suspension, a coalesced "last used" write.
+/// </summary>
+public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log,
+    TokenCache cache, IHotReads hot)
+{
+    /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
+    public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public async Task<TokenCheck> VerifyAsync(string presented, TokenUse use, CancellationToken ct)
+    {
+        if (!TokenFormat.TryParse(presented, out _))
+            return new TokenCheck(TokenCheckResult.Malformed);
+
+        // The lookup key is an HMAC of the presented token, so the index comparison leaks nothing usable.
+        var key = digest.Compute(presented);
+        // The epoch first: a change committed after this read shows as a newer epoch next time.
+        var epoch = await hot.CredentialEpochAsync(ct);
+        var entry = cache.Find(key, epoch);
+        if (entry is null)
+        {
+            var found = await FindByDigestAsync(db, key, ct);
+            if (found?.User is null)
+                return new TokenCheck(TokenCheckResult.Unknown);
+            entry = new TokenCache.Entry(TokenSnapshot.Of(found), found.User);
+            cache.Keep(key, epoch, entry);
+        }
+        var token = entry.Token;
+        var owner = entry.User.Copy();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (lifetime.EffectiveExpiry(token) is { } expiry && now >= expiry)
+        {
+            var why = token.ExpiresAt == expiry ? "used after it expired" : $"used after the site's {lifetime.MaxLifetimeDays}-day limit on token lifetimes";
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" {why}", succeeded: false, token: token, ct: ct);
+            return new TokenCheck(TokenCheckResult.Expired, token, owner);
+        }
+        if (owner.IsSuspended)
+        {
+            await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used while the account is suspended", succeeded: false, token: token, ct: ct);
+            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, owner);
+        }
+
+        // At most one write a minute per token (per node), however busy it is.
+        if (entry.ClaimLastUsedWrite(now, LastUsedResolution))
+        {
+            var agent = use.UserAgent is { Length: > 256 } longAgent ? longAgent[..256] : use.UserAgent;
+            await db.Tokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.LastUsedAt, now)
+                .SetProperty(t => t.LastUsedIp, use.IpAddress)
+                .SetProperty(t => t.LastUsedUserAgent, agent), ct);
+        }
+        return new TokenCheck(TokenCheckResult.Valid, token, owner);
+    }
+
+    /// <summary>The one lookup of a token by its digest, with its owner and selected repositories (untracked).</summary>
+    public static Task<PersonalAccessToken?> FindByDigestAsync(LatchkeyDb db, byte[] key, CancellationToken ct) =>
+        db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);
+}
