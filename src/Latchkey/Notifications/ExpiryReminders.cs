@@ -1,5 +1,6 @@
 using System.Globalization;
 using Latchkey.Data;
+using Latchkey.Hosting;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -103,14 +104,27 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
     }
 }
 
+/// <summary>The reminder job (section "Reminders").</summary>
+public sealed class RemindersOptions
+{
+    public bool Enabled { get; set; } = true;
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<RemindersOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, RemindersOptions options) =>
+            Hosting.OptionRules.Check(Hosting.OptionRules.Positive("Reminders:Interval", options.Interval));
+    }
+}
+
 /// <summary>Runs the reminders every few minutes (Reminders:Interval, default 10 minutes).</summary>
-public sealed class ExpiryReminderService(IServiceScopeFactory scopes, TimeProvider clock, IConfiguration configuration, ILogger<ExpiryReminderService> logger)
+public sealed class ExpiryReminderService(IServiceScopeFactory scopes, TimeProvider clock, Microsoft.Extensions.Options.IOptions<RemindersOptions> options,
+    ILogger<ExpiryReminderService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = configuration.GetValue("Reminders:Interval", TimeSpan.FromMinutes(10));
-        using var timer = new PeriodicTimer(interval, clock);
+        using var timer = new PeriodicTimer(options.Value.Interval, clock);
         do
         {
             try
@@ -136,6 +150,7 @@ public static class NotificationsSetup
         builder.Services.AddSingleton<Mailer>();
         builder.Services.AddScoped<ExpiryReminders>();
         builder.Services.AddScoped<ExpiringTokensBanner>();
+        builder.Services.AddValidatedOptions<RemindersOptions, RemindersOptions.Validator>("Reminders");
         if (builder.Configuration.GetValue("Reminders:Enabled", true))
             builder.Services.AddHostedService<ExpiryReminderService>();
         return builder;
