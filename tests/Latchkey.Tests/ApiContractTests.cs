@@ -136,6 +136,16 @@ public sealed class ApiContractTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Contains("/api/v3/repos/{owner}/{repo}", paths);
         Assert.Contains("/api/v3/repos/{owner}/{repo}/contents/{path}", paths);
         Assert.DoesNotContain(paths, p => p.Contains("info/refs", StringComparison.Ordinal));
+
+        // Handlers declare their outcomes, so the document says what each answers and in which shape.
+        var get = json.RootElement.GetProperty("paths").GetProperty("/api/v3/repos/{owner}/{repo}").GetProperty("get").GetProperty("responses");
+        Assert.True(get.GetProperty("200").GetProperty("content").GetProperty("application/json").TryGetProperty("schema", out _), get.ToString());
+        var create = json.RootElement.GetProperty("paths").GetProperty("/api/v3/user/repos").GetProperty("post").GetProperty("responses");
+        Assert.True(create.TryGetProperty("201", out _), create.ToString());
+        Assert.True(create.GetProperty("422").GetProperty("content").GetProperty("application/json").TryGetProperty("schema", out _), create.ToString());
+        var schemas = json.RootElement.GetProperty("components").GetProperty("schemas").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains(schemas, n => n.Contains("RepositoryDto", StringComparison.Ordinal));
+        Assert.Contains(schemas, n => n.Contains("ApiError", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -46,11 +46,14 @@ public static class AccountsSetup
                 options.SignIn.RequireConfirmedAccount = false;
                 options.Lockout.AllowedForNewUsers = true;
                 options.Lockout.MaxFailedAccessAttempts = 10;
-                options.Lockout.DefaultLockoutTimeSpan = builder.Configuration.GetValue("Security:LockoutDuration", TimeSpan.FromMinutes(15));
             })
             .AddEntityFrameworkStores<LatchkeyDb>()
             .AddClaimsPrincipalFactory<LatchkeyClaimsFactory>()
             .AddDefaultTokenProviders();
+
+        // The lockout lasts Security:LockoutDuration, validated with the rest of the section (ThrottleOptions).
+        builder.Services.AddOptions<IdentityOptions>().Configure<IOptions<Authorization.ThrottleOptions>>((options, throttle) =>
+            options.Lockout.DefaultLockoutTimeSpan = throttle.Value.LockoutDuration);
 
         // PasswordPolicy covers length too; Identity's own validator would only repeat its message.
         builder.Services.RemoveAll<IPasswordValidator<User>>();

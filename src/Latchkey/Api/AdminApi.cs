@@ -3,6 +3,7 @@ using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.SecurityLog;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -25,11 +26,11 @@ public static class AdminApi
         return api;
     }
 
-    private static IResult OwnAccount(string verb) =>
+    private static ApiErrorResult OwnAccount(string verb) =>
         ApiErrors.Validation(new ApiErrors.FieldError("User", "login", "invalid", $"You cannot {verb} your own account."));
 
     /// <summary>Creates an account with no usable password: its owner sets one through a reset (or uses tokens an administrator makes).</summary>
-    private static async Task<IResult> CreateAsync(HttpContext context, CurrentCaller current, UserManager<User> users, TimeProvider clock, SecurityLogWriter log)
+    private static async Task<Results<Created<UserDto>, ApiErrorResult>> CreateAsync(HttpContext context, CurrentCaller current, UserManager<User> users, TimeProvider clock, SecurityLogWriter log)
     {
         var (body, invalid) = await ApiJson.ReadAsync<CreateUser>(context);
         if (invalid is not null)
@@ -46,22 +47,23 @@ public static class AdminApi
                 e.Code.Contains("Email", StringComparison.Ordinal) ? "email" : "login", "already_exists", e.Description)).ToArray());
         }
         await log.RecordAsync(user.Id, SecurityActions.SignUp, "Created by a site administrator through the API", actor: current.User);
-        return Results.Json(UserDto.From(user, current.Caller, 0, ApiUrls.Of(context.Request)), statusCode: StatusCodes.Status201Created);
+        var urls = ApiUrls.Of(context.Request);
+        return TypedResults.Created($"{urls.Api}/users/{user.UserName}", UserDto.From(user, current.Caller, 0, urls));
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, string username, CurrentCaller current, AccountAdministration accounts)
+    private static async Task<Results<NoContent, ApiErrorResult>> DeleteAsync(HttpContext context, string username, CurrentCaller current, AccountAdministration accounts)
     {
         if (await accounts.FindAsync(username, context.RequestAborted) is not { } user)
             return ApiErrors.NotFound();
         var (change, _) = await accounts.DeleteAsync(user, current.User!, context.RequestAborted);
-        return change.Outcome == AccountChangeOutcome.OwnAccount ? OwnAccount("delete") : Results.NoContent();
+        return change.Outcome == AccountChangeOutcome.OwnAccount ? OwnAccount("delete") : TypedResults.NoContent();
     }
 
-    private static async Task<IResult> SuspendAsync(HttpContext context, string username, bool suspend, CurrentCaller current, AccountAdministration accounts)
+    private static async Task<Results<NoContent, ApiErrorResult>> SuspendAsync(HttpContext context, string username, bool suspend, CurrentCaller current, AccountAdministration accounts)
     {
         if (await accounts.FindAsync(username, context.RequestAborted) is not { } user)
             return ApiErrors.NotFound();
         var change = await accounts.SetSuspendedAsync(user, suspend, current.User!, "Through the admin API", context.RequestAborted);
-        return change.Outcome == AccountChangeOutcome.OwnAccount ? OwnAccount("suspend") : Results.NoContent();
+        return change.Outcome == AccountChangeOutcome.OwnAccount ? OwnAccount("suspend") : TypedResults.NoContent();
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Latchkey.Api;
 
@@ -21,12 +22,12 @@ public static class ApiErrors
         [property: JsonPropertyName("code")] string Code,
         [property: JsonPropertyName("message"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
 
-    public static IResult Result(int status, string message, IReadOnlyList<FieldError>? errors = null) =>
-        Results.Json(new ApiError(message, DocumentationUrl, status.ToString(CultureInfo.InvariantCulture), errors), statusCode: status);
+    public static ApiErrorResult Result(int status, string message, IReadOnlyList<FieldError>? errors = null) =>
+        new(status, new ApiError(message, DocumentationUrl, status.ToString(CultureInfo.InvariantCulture), errors));
 
-    public static IResult NotFound() => Result(StatusCodes.Status404NotFound, "Not Found");
+    public static ApiErrorResult NotFound() => Result(StatusCodes.Status404NotFound, "Not Found");
 
-    public static IResult Validation(params FieldError[] errors) => Result(StatusCodes.Status422UnprocessableEntity, "Validation Failed", errors);
+    public static ApiErrorResult Validation(params FieldError[] errors) => Result(StatusCodes.Status422UnprocessableEntity, "Validation Failed", errors);
 
     public static async Task WriteAsync(HttpContext context, int status, string message, CancellationToken ct)
     {
@@ -34,5 +35,35 @@ public static class ApiErrors
         context.Response.ContentType = "application/json; charset=utf-8";
         await JsonSerializer.SerializeAsync(context.Response.Body,
             new ApiError(message, DocumentationUrl, status.ToString(CultureInfo.InvariantCulture)), cancellationToken: ct);
+    }
+}
+
+/// <summary>
+/// A GitHub-shaped error as a typed result, so that handlers name it among their outcomes
+/// (<c>Results&lt;Ok&lt;RepositoryDto&gt;, ApiErrorResult&gt;</c>) and the OpenAPI document describes it.
+/// </summary>
+public sealed class ApiErrorResult(int statusCode, ApiErrors.ApiError error)
+    : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<ApiErrors.ApiError>, IContentTypeHttpResult, IEndpointMetadataProvider
+{
+    private const string JsonContentType = "application/json; charset=utf-8";
+
+    public int StatusCode { get; } = statusCode;
+    public ApiErrors.ApiError Value { get; } = error;
+
+    int? IStatusCodeHttpResult.StatusCode => StatusCode;
+    object? IValueHttpResult.Value => Value;
+    public string ContentType => JsonContentType;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = StatusCode;
+        return httpContext.Response.WriteAsJsonAsync(Value, (JsonSerializerOptions?)null, JsonContentType, httpContext.RequestAborted);
+    }
+
+    /// <summary>The errors every API endpoint may answer, for the OpenAPI document.</summary>
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder)
+    {
+        foreach (var status in new[] { 400, 401, 403, 404, 422 })
+            builder.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ApiErrors.ApiError), ["application/json"]));
     }
 }

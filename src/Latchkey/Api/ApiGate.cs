@@ -71,6 +71,10 @@ public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, 
         var headers = http.Response.Headers;
         var endpoint = http.GetEndpoint();
         headers["X-GitHub-Media-Type"] = "github.v3; format=json";
+        // GitHub's names for the request id and the server version, where clients (GCM, gh) look for them.
+        headers["X-GitHub-Request-Id"] = http.TraceIdentifier;
+        headers["X-GitHub-Enterprise-Version"] = GitHubEnterprise.Version;
+        headers["X-Latchkey-Version"] = GitHubEnterprise.LatchkeyVersion;
 
         var current = await TokenAuthenticationHandler.AuthenticateAsync(http);
         if (ApiRefusals.ForCredential(http, current.Credential!) is { } refused)
@@ -113,7 +117,9 @@ public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, 
         if (await AuthorizeAsync(http, requirement, endpoint, current) is { } refusal)
             return refusal;
 
-        var outcome = await next(context);
+        var returned = await next(context);
+        // Handlers declare their outcomes as Results<…>; the one they chose is inside.
+        var outcome = returned is INestedHttpResult nested ? nested.Result : returned;
         // GETs carry an ETag of their JSON; a matching If-None-Match answers 304 and costs nothing.
         // The JSON is serialised once, here, and those bytes are the body.
         if (HttpMethods.IsGet(http.Request.Method) && outcome is IStatusCodeHttpResult { StatusCode: null or 200 } && outcome is IValueHttpResult { Value: { } value }
@@ -134,7 +140,7 @@ public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, 
             }
             return Results.Bytes(bytes, JsonContentType);
         }
-        return outcome;
+        return returned;
     }
 
     /// <summary>Null when the declared requirement is met (the repository of a repository route loaded); otherwise the refusal.</summary>
@@ -170,7 +176,7 @@ public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, 
     /// A second decision inside a handler, for what only the body says (the visibility of a new
     /// repository, a change of visibility): null when allowed, else the API's refusal.
     /// </summary>
-    public static async Task<IResult?> RefuseUnlessAsync(Authorizer authorizer, AccessRequirement requirement, object? resource)
+    public static async Task<ApiErrorResult?> RefuseUnlessAsync(Authorizer authorizer, AccessRequirement requirement, object? resource)
     {
         var decision = await authorizer.DecideAsync(requirement, resource);
         return decision.IsAllowed ? null : ApiRefusals.For(decision, requirement);

@@ -12,7 +12,7 @@ public static class ApiJson
 
     /// <param name="optional">An empty body is no body (null, no error): PUT …/collaborators/{user} may send none.</param>
     /// <param name="tooLarge">What to say when the body is over the limit.</param>
-    public static async Task<(T? Body, IResult? Error)> ReadAsync<T>(HttpContext context, bool optional = false, string tooLarge = "The request body is too large.") where T : class
+    public static async Task<(T? Body, ApiErrorResult? Error)> ReadAsync<T>(HttpContext context, bool optional = false, string tooLarge = "The request body is too large.") where T : class
     {
         if (optional && context.Request.ContentLength is null or 0 && context.Request.Headers.TransferEncoding.Count == 0)
             return (null, null);

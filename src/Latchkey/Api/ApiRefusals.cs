@@ -12,7 +12,7 @@ public static class ApiRefusals
     public const string NotAccessibleByToken = "Resource not accessible by personal access token";
 
     /// <summary>The answer to a credential that could not be accepted; null when there is none to give (anonymous or valid).</summary>
-    public static IResult? ForCredential(HttpContext context, CredentialResult result)
+    public static ApiErrorResult? ForCredential(HttpContext context, CredentialResult result)
     {
         switch (result.Outcome)
         {
@@ -31,7 +31,7 @@ public static class ApiRefusals
     }
 
     /// <summary>The answer to a refused requirement.</summary>
-    public static IResult For(Decision decision, AccessRequirement requirement) => decision.Kind switch
+    public static ApiErrorResult For(Decision decision, AccessRequirement requirement) => decision.Kind switch
     {
         DecisionKind.Allow => throw new ArgumentException("An allowed decision needs no refusal.", nameof(decision)),
         // A private repository is not there for someone who may not read it, signed in or not.
@@ -41,7 +41,7 @@ public static class ApiRefusals
         _ => Forbidden(decision, requirement),
     };
 
-    private static IResult Forbidden(Decision decision, AccessRequirement requirement)
+    private static ApiErrorResult Forbidden(Decision decision, AccessRequirement requirement)
     {
         var message = decision switch
         {

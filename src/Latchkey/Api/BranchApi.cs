@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -43,7 +44,7 @@ public static class BranchApi
             .ToList();
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<List<BranchDto>>, ApiErrorResult>> ListAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         var (paging, error) = Paging.From(context.Request);
@@ -53,21 +54,21 @@ public static class BranchApi
         var full = $"{found.Owner!.UserName}/{found.Name}";
         var branches = await BranchesAsync(found, store, context.RequestAborted);
         paging!.WriteLinks(context, branches.Count);
-        return Results.Json(branches.Skip(paging.Skip).Take(paging.PerPage)
+        return TypedResults.Ok(branches.Skip(paging.Skip).Take(paging.PerPage)
             .Select(b => new BranchDto(b.Name, new ContentsApi.ShaDto(b.Sha, $"{urls.Api}/repos/{full}/commits/{b.Sha}"), false)).ToList());
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<BranchDto>, ApiErrorResult>> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         var match = (await BranchesAsync(found, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
         if (match.Name is null)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "Branch not found");
         var urls = ApiUrls.Of(context.Request);
-        return Results.Json(new BranchDto(match.Name, new ContentsApi.ShaDto(match.Sha, $"{urls.Api}/repos/{found.Owner!.UserName}/{found.Name}/commits/{match.Sha}"), false));
+        return TypedResults.Ok(new BranchDto(match.Name, new ContentsApi.ShaDto(match.Sha, $"{urls.Api}/repos/{found.Owner!.UserName}/{found.Name}/commits/{match.Sha}"), false));
     }
 
-    private static async Task<IResult> CommitsAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<List<RepoCommitDto>>, ApiErrorResult>> CommitsAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         var (paging, error) = Paging.From(context.Request);
@@ -91,15 +92,15 @@ public static class BranchApi
             if (await store.CommitAsync(found, sha, context.RequestAborted) is { } details)
                 commits.Add(ToDto(found, details, urls));
         }
-        return Results.Json(commits);
+        return TypedResults.Ok(commits);
     }
 
-    private static async Task<IResult> CommitAsync(HttpContext context, string reference, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<RepoCommitDto>, ApiErrorResult>> CommitAsync(HttpContext context, string reference, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found, reference, context.RequestAborted) is not { } details)
             return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, $"No commit found for SHA: {reference}");
-        return Results.Json(ToDto(found, details, ApiUrls.Of(context.Request)));
+        return TypedResults.Ok(ToDto(found, details, ApiUrls.Of(context.Request)));
     }
 
     private static RepoCommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)

@@ -4,6 +4,7 @@ using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -48,7 +49,7 @@ public static class CollaboratorApi
         return api;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
+    private static async Task<Ok<List<CollaboratorDto>>> ListAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
     {
         var found = current.Repository!;
         var urls = ApiUrls.Of(context.Request);
@@ -56,10 +57,10 @@ public static class CollaboratorApi
         var list = new List<CollaboratorDto> { Dto(found.Owner!, "admin", new PermissionsDto(true, true, true), urls) };
         list.AddRange(people.Select(c => Dto(c.User!, RepositoryInvitation.Describe(c.Permission),
             new PermissionsDto(c.Permission == CollaboratorRole.Admin, c.Permission != CollaboratorRole.Pull, true), urls)));
-        return Results.Json(list);
+        return TypedResults.Ok(list);
     }
 
-    private static async Task<IResult> InviteAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
+    private static async Task<Results<Created<InvitationDto>, NoContent, ApiErrorResult>> InviteAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
     {
         var found = current.Repository!;
         var (body, invalid) = await ApiJson.ReadAsync<AddCollaborator>(context, optional: true);
@@ -73,28 +74,37 @@ public static class CollaboratorApi
         {
             InviteOutcome.NoSuchUser => ApiErrors.NotFound(),
             InviteOutcome.IsOwner => ApiErrors.Validation(new ApiErrors.FieldError("Collaborator", "username", "invalid", "The owner is not a collaborator of their own repository.")),
-            InviteOutcome.RoleChanged => Results.NoContent(),
-            _ => Results.Json(ToDto(invitation!, caller, ApiUrls.Of(context.Request)), statusCode: StatusCodes.Status201Created),
+            InviteOutcome.RoleChanged => TypedResults.NoContent(),
+            _ => Invited(ToDto(invitation!, caller, ApiUrls.Of(context.Request))),
         };
     }
 
-    private static async Task<IResult> RemoveAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
+    private static Created<InvitationDto> Invited(InvitationDto invitation) => TypedResults.Created(invitation.Url, invitation);
+
+    private static Results<NoContent, ApiErrorResult> NoContentOrNotFound(bool done)
     {
-        var found = current.Repository!;
-        return await collaborators.RemoveAsync(found, username, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
+        if (done)
+            return TypedResults.NoContent();
+        return ApiErrors.NotFound();
     }
 
-    private static async Task<IResult> MyInvitationsAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
+    private static async Task<Results<NoContent, ApiErrorResult>> RemoveAsync(HttpContext context, string username, CurrentCaller current, RepositoryCollaborators collaborators)
+    {
+        var found = current.Repository!;
+        return NoContentOrNotFound(await collaborators.RemoveAsync(found, username, context.RequestAborted));
+    }
+
+    private static async Task<Ok<List<InvitationDto>>> MyInvitationsAsync(HttpContext context, CurrentCaller current, RepositoryCollaborators collaborators)
     {
         var caller = current.Caller;
         var invitations = await collaborators.PendingForUserAsync(caller.User!.Id, context.RequestAborted);
         var urls = ApiUrls.Of(context.Request);
-        return Results.Json(invitations.Select(i => ToDto(i, caller, urls)).ToList());
+        return TypedResults.Ok(invitations.Select(i => ToDto(i, caller, urls)).ToList());
     }
 
-    private static async Task<IResult> AnswerAsync(HttpContext context, long id, bool accept, CurrentCaller current, RepositoryCollaborators collaborators)
+    private static async Task<Results<NoContent, ApiErrorResult>> AnswerAsync(HttpContext context, long id, bool accept, CurrentCaller current, RepositoryCollaborators collaborators)
     {
-        return await collaborators.AnswerAsync(current.User!.Id, id, accept, context.RequestAborted) ? Results.NoContent() : ApiErrors.NotFound();
+        return NoContentOrNotFound(await collaborators.AnswerAsync(current.User!.Id, id, accept, context.RequestAborted));
     }
 
     private static InvitationDto ToDto(RepositoryInvitation invitation, Caller caller, ApiUrls urls)

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -73,7 +74,7 @@ public static partial class ContentsApi
         return api;
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, string? path, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<ContentDto>, Ok<List<ContentDto>>, ApiErrorResult>> GetAsync(HttpContext context, string? path, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         path = (path ?? "").Trim('/');
@@ -84,16 +85,18 @@ public static partial class ContentsApi
         switch (await store.ObjectTypeAsync(found, gitRef, path, context.RequestAborted))
         {
             case "blob":
-                return await FileAsync(context, found, store, gitRef, path, urls) is { } file ? Results.Json(file) : TooLarge();
+                if (await FileAsync(context, found, store, gitRef, path, urls) is { } file)
+                    return TypedResults.Ok(file);
+                return TooLarge();
             case "tree":
                 var entries = await store.ListTreeAsync(found, gitRef, path, context.RequestAborted);
-                return Results.Json(entries.Select(e => Entry(found, gitRef, RepositoryBrowser.Combine(path, e.Name), e, urls)).ToList());
+                return TypedResults.Ok(entries.Select(e => Entry(found, gitRef, RepositoryBrowser.Combine(path, e.Name), e, urls)).ToList());
             default:
                 return ApiErrors.NotFound();
         }
     }
 
-    private static async Task<IResult> ReadmeAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<ContentDto>, ApiErrorResult>> ReadmeAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         var gitRef = await RefAsync(context, found, store);
@@ -103,18 +106,20 @@ public static partial class ContentsApi
             .FirstOrDefault(e => !e.IsDirectory && e.Name.StartsWith("README", StringComparison.OrdinalIgnoreCase));
         if (readme is null)
             return ApiErrors.NotFound();
-        return await FileAsync(context, found, store, gitRef, readme.Name, ApiUrls.Of(context.Request)) is { } file ? Results.Json(file) : TooLarge();
+        if (await FileAsync(context, found, store, gitRef, readme.Name, ApiUrls.Of(context.Request)) is { } file)
+            return TypedResults.Ok(file);
+        return TooLarge();
     }
 
-    private static Task<IResult> PutAsync(HttpContext context, string? path, CurrentCaller current,
+    private static Task<Results<Ok<ChangeDto>, Created<ChangeDto>, ApiErrorResult>> PutAsync(HttpContext context, string? path, CurrentCaller current,
         RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens) =>
         ChangeAsync(context, path, delete: false, current, repositories, store, writer, tokens);
 
-    private static Task<IResult> DeleteAsync(HttpContext context, string? path, CurrentCaller current,
+    private static Task<Results<Ok<ChangeDto>, Created<ChangeDto>, ApiErrorResult>> DeleteAsync(HttpContext context, string? path, CurrentCaller current,
         RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens) =>
         ChangeAsync(context, path, delete: true, current, repositories, store, writer, tokens);
 
-    private static async Task<IResult> ChangeAsync(HttpContext context, string? path, bool delete, CurrentCaller current,
+    private static async Task<Results<Ok<ChangeDto>, Created<ChangeDto>, ApiErrorResult>> ChangeAsync(HttpContext context, string? path, bool delete, CurrentCaller current,
         RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens)
     {
         var found = current.Repository!;
@@ -169,7 +174,10 @@ public static partial class ContentsApi
         var urls = ApiUrls.Of(context.Request);
         var commit = await store.CommitAsync(found, result.CommitSha!, context.RequestAborted);
         var file = delete ? null : await FileAsync(context, found, store, branch, path, urls, includeContent: false);
-        return Results.Json(new ChangeDto(file, ToDto(found, commit!, urls)), statusCode: delete ? 200 : result.Status);
+        var change = new ChangeDto(file, ToDto(found, commit!, urls));
+        if (!delete && result.Status == StatusCodes.Status201Created)
+            return TypedResults.Created(file?.Url, change);
+        return TypedResults.Ok(change);
     }
 
     private static async Task<string?> RefAsync(HttpContext context, Repository repo, RepositoryStore store) =>
@@ -212,5 +220,5 @@ public static partial class ContentsApi
             commit.Parents.Select(p => new ShaDto(p, $"{urls.Api}/repos/{full}/git/commits/{p}")).ToList());
     }
 
-    private static IResult TooLarge() => ApiErrors.Result(StatusCodes.Status403Forbidden, "This file is too large to be returned by the contents API (over 1 MB); use the raw URL or git.");
+    private static ApiErrorResult TooLarge() => ApiErrors.Result(StatusCodes.Status403Forbidden, "This file is too large to be returned by the contents API (over 1 MB); use the raw URL or git.");
 }

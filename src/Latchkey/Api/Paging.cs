@@ -10,7 +10,7 @@ public sealed record Paging(int Page, int PerPage)
     public int Skip => (Page - 1) * PerPage;
 
     /// <summary>The paging of a request, or a 422 naming the bad parameter.</summary>
-    public static (Paging? Paging, IResult? Error) From(HttpRequest request)
+    public static (Paging? Paging, ApiErrorResult? Error) From(HttpRequest request)
     {
         var page = 1;
         var perPage = 30;

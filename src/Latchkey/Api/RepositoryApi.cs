@@ -3,6 +3,7 @@ using Latchkey.Accounts;
 using Latchkey.Authorization;
 using Latchkey.Data;
 using Latchkey.Repositories;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -41,7 +42,7 @@ public static class RepositoryApi
         return api;
     }
 
-    private static async Task<IResult> ListOwnAsync(HttpContext context, [AsParameters] ListQuery query, CurrentCaller current, LatchkeyDb db)
+    private static async Task<Results<Ok<List<RepositoryDto>>, ApiErrorResult>> ListOwnAsync(HttpContext context, [AsParameters] ListQuery query, CurrentCaller current, LatchkeyDb db)
     {
         var visibility = query.Visibility is { Length: > 0 } v ? v : "all";
         if (visibility is not ("all" or "public" or "private"))
@@ -65,7 +66,7 @@ public static class RepositoryApi
         return await PageAsync(context, query, current.Caller, mine);
     }
 
-    private static async Task<IResult> ListPublicAsync(HttpContext context, string username, [AsParameters] ListQuery query, CurrentCaller current, LatchkeyDb db)
+    private static async Task<Results<Ok<List<RepositoryDto>>, ApiErrorResult>> ListPublicAsync(HttpContext context, string username, [AsParameters] ListQuery query, CurrentCaller current, LatchkeyDb db)
     {
         var normalized = UsernameRules.Normalize(username);
         if (!await db.Users.AnyAsync(u => u.NormalizedUserName == normalized, context.RequestAborted))
@@ -78,7 +79,7 @@ public static class RepositoryApi
     /// with Link headers. The access rule, the order and the page are all in the database query: a
     /// page costs two queries (count and rows) however many repositories there are.
     /// </summary>
-    private static async Task<IResult> PageAsync(HttpContext context, ListQuery query, Caller caller, IQueryable<Repository> candidates)
+    private static async Task<Results<Ok<List<RepositoryDto>>, ApiErrorResult>> PageAsync(HttpContext context, ListQuery query, Caller caller, IQueryable<Repository> candidates)
     {
         var (paging, error) = Paging.From(context.Request);
         if (error is not null)
@@ -110,10 +111,10 @@ public static class RepositoryApi
             .ToListAsync(context.RequestAborted);
         paging.WriteLinks(context, total);
         var urls = ApiUrls.Of(context.Request);
-        return Results.Json(page.Select(r => RepositoryDto.From(r, caller, urls)).ToList());
+        return TypedResults.Ok(page.Select(r => RepositoryDto.From(r, caller, urls)).ToList());
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext context, CurrentCaller current, Authorizer authorizer, RepositoryService repositories)
+    private static async Task<Results<Created<RepositoryDto>, ApiErrorResult>> CreateAsync(HttpContext context, CurrentCaller current, Authorizer authorizer, RepositoryService repositories)
     {
         var (body, invalid) = await ApiJson.ReadAsync<CreateRepository>(context);
         if (invalid is not null)
@@ -132,17 +133,17 @@ public static class RepositoryApi
                 result.NameTaken ? "name already exists on this account" : result.Error));
         }
         var dto = RepositoryDto.From(repo, current.Caller, ApiUrls.Of(context.Request));
-        return Results.Json(dto, statusCode: StatusCodes.Status201Created);
+        return TypedResults.Created(dto.Url, dto);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
+    private static async Task<Ok<RepositoryDto>> GetAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
     {
         var repo = current.Repository!;
         var branch = await store.DefaultBranchAsync(repo, context.RequestAborted);
-        return Results.Json(RepositoryDto.From(repo, current.Caller, ApiUrls.Of(context.Request), branch));
+        return TypedResults.Ok(RepositoryDto.From(repo, current.Caller, ApiUrls.Of(context.Request), branch));
     }
 
-    private static async Task<IResult> UpdateAsync(HttpContext context, CurrentCaller current, Authorizer authorizer, RepositoryService repositories)
+    private static async Task<Results<Ok<RepositoryDto>, ApiErrorResult>> UpdateAsync(HttpContext context, CurrentCaller current, Authorizer authorizer, RepositoryService repositories)
     {
         var repo = current.Repository!;
         var (body, invalid) = await ApiJson.ReadAsync<UpdateRepository>(context);
@@ -154,12 +155,12 @@ public static class RepositoryApi
         var error = await repositories.UpdateAsync(repo, body.Name, body.Description, body.Private, context.RequestAborted);
         if (error is not null)
             return ApiErrors.Validation(new ApiErrors.FieldError("Repository", "name", "custom", error));
-        return Results.Json(RepositoryDto.From(repo, current.Caller, ApiUrls.Of(context.Request)));
+        return TypedResults.Ok(RepositoryDto.From(repo, current.Caller, ApiUrls.Of(context.Request)));
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, CurrentCaller current, RepositoryService repositories)
+    private static async Task<NoContent> DeleteAsync(HttpContext context, CurrentCaller current, RepositoryService repositories)
     {
         await repositories.DeleteAsync(current.Repository!, context.RequestAborted);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 }

@@ -1,4 +1,5 @@
 using Latchkey.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -7,10 +8,10 @@ public static class RootApi
 {
     public static RouteGroupBuilder MapRootApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/", (HttpRequest request) =>
+        api.MapGet("/", Ok<Dictionary<string, string>> (HttpRequest request) =>
         {
             var urls = ApiUrls.Of(request);
-            return Results.Json(new Dictionary<string, string>
+            return TypedResults.Ok(new Dictionary<string, string>
             {
                 ["current_user_url"] = $"{urls.Api}/user",
                 ["user_url"] = $"{urls.Api}/users/{{user}}",
@@ -19,12 +20,15 @@ public static class RootApi
                 ["rate_limit_url"] = $"{urls.Api}/rate_limit",
             });
         }).Anonymous();
-        api.MapGet("/meta", () => Results.Json(new Dictionary<string, object>
+        // As GitHub Enterprise Server answers it: Git Credential Manager and gh recognise a GitHub host
+        // by installed_version, and offer tokens rather than a password when passwords are not verifiable.
+        api.MapGet("/meta", () => TypedResults.Ok(new Dictionary<string, object>
         {
             ["verifiable_password_authentication"] = false,
-            ["installed_version"] = typeof(RootApi).Assembly.GetName().Version?.ToString() ?? "0",
+            ["installed_version"] = GitHubEnterprise.Version,
+            ["latchkey_version"] = GitHubEnterprise.LatchkeyVersion,
         })).Anonymous();
-        api.MapGet("/rate_limit", async (HttpContext context, CurrentCaller current, ApiRateLimits limits) =>
+        api.MapGet("/rate_limit", async Task<Ok<Dictionary<string, object>>> (HttpContext context, CurrentCaller current, ApiRateLimits limits) =>
         {
             var window = await limits.PeekAsync(current.Caller, context.Connection.RemoteIpAddress?.ToString());
             var core = new Dictionary<string, object>
@@ -35,8 +39,17 @@ public static class RootApi
                 ["used"] = Math.Min(window.Used, window.Limit),
                 ["resource"] = "core",
             };
-            return Results.Json(new Dictionary<string, object> { ["resources"] = new Dictionary<string, object> { ["core"] = core }, ["rate"] = core });
+            return TypedResults.Ok(new Dictionary<string, object> { ["resources"] = new Dictionary<string, object> { ["core"] = core }, ["rate"] = core });
         }).WithMetadata(new NotRateLimited()).Anonymous();
         return api;
     }
+}
+
+/// <summary>The GitHub Enterprise Server version Latchkey answers as (what its API follows), and its own.</summary>
+public static class GitHubEnterprise
+{
+    /// <summary>A GHES 3.x release whose REST API and headers Latchkey follows; clients check the major version.</summary>
+    public const string Version = "3.14.0";
+
+    public static string LatchkeyVersion { get; } = typeof(GitHubEnterprise).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 }

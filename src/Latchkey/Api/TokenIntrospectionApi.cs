@@ -3,6 +3,7 @@ using Latchkey.Authorization;
 using Latchkey.Data;
 using Latchkey.Tokens;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
@@ -34,7 +35,7 @@ public static class TokenIntrospectionApi
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/user/token", async (HttpContext context, CurrentCaller current, TokenIssuer tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
+        api.MapGet("/user/token", async Task<Results<Ok<TokenDto>, ApiErrorResult>> (HttpContext context, CurrentCaller current, TokenIssuer tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
         {
             var caller = current.Caller;
             var token = await tokens.FindAsync(caller.User!.Id, caller.TokenId!.Value, context.RequestAborted);
@@ -43,7 +44,7 @@ public static class TokenIntrospectionApi
 
             if (token.Kind == TokenKind.Classic)
             {
-                return Results.Json(new TokenDto(token.Id, "classic", token.Note, null, caller.User.UserName!, token.LastEight,
+                return TypedResults.Ok(new TokenDto(token.Id, "classic", token.Note, null, caller.User.UserName!, token.LastEight,
                     token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, token.ScopeList, null, null, null));
             }
             var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
@@ -62,7 +63,7 @@ public static class TokenIntrospectionApi
                 _ => "public",
             };
             var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
-            return Results.Json(new TokenDto(token.Id, "fine_grained", token.Note, token.Description, caller.User.UserName!, token.LastEight,
+            return TypedResults.Ok(new TokenDto(token.Id, "fine_grained", token.Note, token.Description, caller.User.UserName!, token.LastEight,
                 token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, null, selection,
                 token.RepositoryAccess == RepositoryAccess.Selected ? repositories : null, permissions));
         })

@@ -7,6 +7,22 @@ public sealed record DataDirectory(string Path)
     public string Repositories => System.IO.Path.Combine(Path, "repositories");
 }
 
+/// <summary>The site itself (section "Latchkey").</summary>
+public sealed class LatchkeyOptions
+{
+    /// <summary>The URL people use (links in mail; HTTPS turns on secure cookies and redirects).</summary>
+    public string? PublicUrl { get; set; }
+
+    public sealed class Validator : Microsoft.Extensions.Options.IValidateOptions<LatchkeyOptions>
+    {
+        public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, LatchkeyOptions options) => OptionRules.Check(
+            string.IsNullOrEmpty(options.PublicUrl)
+            || (Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps))
+                ? null
+                : $"Latchkey:PublicUrl must be an absolute http:// or https:// URL, not '{options.PublicUrl}'.");
+    }
+}
+
 public static class HostingSetup
 {
     public static readonly TimeSpan DefaultShutdownTimeout = TimeSpan.FromMinutes(2);
@@ -21,6 +37,7 @@ public static class HostingSetup
         CreatePrivateDirectory(data.Repositories);
         builder.Services.AddSingleton(data);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddValidatedOptions<LatchkeyOptions, LatchkeyOptions.Validator>("Latchkey");
         // At SIGTERM the node stops taking connections and lets running requests (a long push) finish,
         // for at most this long; then what is left is cut and the process exits.
         var shutdown = builder.Configuration["Latchkey:ShutdownTimeout"];

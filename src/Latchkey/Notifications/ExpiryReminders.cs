@@ -25,7 +25,7 @@ public sealed class TokenReminder
 /// restarts; if the job was down past two thresholds only the most urgent reminder goes.
 /// </summary>
 public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLifetimePolicy lifetime, Mailer mailer,
-    SecurityLogWriter log, IConfiguration configuration, IServer server, ILogger<ExpiryReminders> logger)
+    SecurityLogWriter log, Microsoft.Extensions.Options.IOptions<LatchkeyOptions> site, IServer server, ILogger<ExpiryReminders> logger)
 {
     public const string SevenDays = "7d";
     public const string OneDay = "1d";
@@ -98,7 +98,7 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
 
     private string BaseUrl()
     {
-        if (configuration["Latchkey:PublicUrl"] is { Length: > 0 } configured)
+        if (site.Value.PublicUrl is { Length: > 0 } configured)
             return configured.TrimEnd('/');
         return server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "http://localhost:5000";
     }

@@ -32,6 +32,8 @@ public sealed class IndexModel(WebCaller callers, RepositoryService repositories
         var caller = await callers.GetAsync(HttpContext);
         if (caller.User is not { } user)
             return Challenge();
+        if (WebRefusal.For(this, AccessPolicy.DecideInvitations(caller)) is { } refusal)
+            return refusal;
         if (!await collaborators.AnswerAsync(user.Id, id, accept, HttpContext.RequestAborted))
             return NotFound();
         Flash = accept ? "Invitation accepted: the repository is now yours to work on." : "Invitation declined.";

@@ -86,6 +86,10 @@ public sealed class ServerProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // One probe that outlasted its 5 s (a node still starting on a busy machine) is not the verdict; the deadline is.
+            }
             await Task.Delay(200);
         }
         await node.DisposeAsync();

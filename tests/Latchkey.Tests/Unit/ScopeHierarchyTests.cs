@@ -29,18 +29,18 @@ public sealed class ScopeHierarchyTests
     public void Normalise_orders_scopes_as_the_form_lists_them()
     {
         Assert.Equal(
-            ["repo", "delete_repo", "user", "site_admin"],
+            ["repo", "user", "delete_repo", "site_admin"],
             Scopes.Normalise(["site_admin", "user", "delete_repo", "repo"]));
         Assert.Equal(
-            ["repo:status", "public_repo", "delete_repo", "read:user"],
+            ["repo:status", "public_repo", "read:user", "delete_repo"],
             Scopes.Normalise(["read:user", "delete_repo", "public_repo", "repo:status"]));
     }
 
     [Fact]
     public void Normalise_ignores_unknown_names()
     {
-        Assert.Equal(["repo"], Scopes.Normalise(["gist", "repo", "workflow", "REPO", " repo"]));
-        Assert.Empty(Scopes.Normalise(["admin:org", "nonsense"]));
+        Assert.Equal(["repo"], Scopes.Normalise(["gists", "repo", "work-flow", "REPO", " repo"]));
+        Assert.Empty(Scopes.Normalise(["admin:everything", "nonsense"]));
         Assert.Empty(Scopes.Normalise([]));
     }
 
@@ -116,8 +116,49 @@ public sealed class ScopeHierarchyTests
         Assert.Equal("user", Scopes.Find("user:email")!.Parent);
         Assert.True(Scopes.Find("site_admin")!.AdminOnly);
         Assert.True(Scopes.IsKnown("repo"));
-        Assert.False(Scopes.IsKnown("gist"));
-        Assert.Null(Scopes.Find("gist"));
-        Assert.Equal(["repo:status", "public_repo", "repo:invite"], Scopes.ChildrenOf("repo").Select(s => s.Name));
+        // GitHub's whole vocabulary is known (tools check for gist, read:org, workflow), even where it guards nothing yet.
+        Assert.True(Scopes.IsKnown("gist"));
+        Assert.False(Scopes.Find("gist")!.Used);
+        Assert.False(Scopes.IsKnown("admin:everything"));
+        Assert.Equal(["repo:status", "repo_deployment", "public_repo", "repo:invite", "security_events"], Scopes.ChildrenOf("repo").Select(s => s.Name));
+    }
+
+    /// <summary>Every scope of GitHub's classic token form, with its parent (shared/scopes.md).</summary>
+    public static TheoryData<string, string?> GitHubScopes => new()
+    {
+        { "repo", null }, { "repo:status", "repo" }, { "repo_deployment", "repo" }, { "public_repo", "repo" }, { "repo:invite", "repo" },
+        { "security_events", "repo" }, { "workflow", null }, { "write:packages", null }, { "read:packages", "write:packages" },
+        { "delete:packages", null }, { "admin:org", null }, { "write:org", "admin:org" }, { "read:org", "admin:org" },
+        { "manage_runners:org", "admin:org" }, { "admin:public_key", null }, { "write:public_key", "admin:public_key" },
+        { "read:public_key", "admin:public_key" }, { "admin:repo_hook", null }, { "write:repo_hook", "admin:repo_hook" },
+        { "read:repo_hook", "admin:repo_hook" }, { "admin:org_hook", null }, { "gist", null }, { "notifications", null },
+        { "user", null }, { "read:user", "user" }, { "user:email", "user" }, { "user:follow", "user" }, { "delete_repo", null },
+        { "write:discussion", null }, { "read:discussion", "write:discussion" }, { "admin:enterprise", null },
+        { "manage_runners:enterprise", "admin:enterprise" }, { "manage_billing:enterprise", "admin:enterprise" },
+        { "read:enterprise", "admin:enterprise" }, { "audit_log", null }, { "read:audit_log", "audit_log" }, { "codespace", null },
+        { "codespace:secrets", "codespace" }, { "copilot", null }, { "manage_billing:copilot", "copilot" }, { "project", null },
+        { "read:project", "project" }, { "admin:gpg_key", null }, { "write:gpg_key", "admin:gpg_key" }, { "read:gpg_key", "admin:gpg_key" },
+        { "admin:ssh_signing_key", null }, { "write:ssh_signing_key", "admin:ssh_signing_key" },
+        { "read:ssh_signing_key", "admin:ssh_signing_key" }, { "site_admin", null },
+    };
+
+    [Theory]
+    [MemberData(nameof(GitHubScopes))]
+    public void Every_github_scope_is_known_with_its_parent(string name, string? parent)
+    {
+        var scope = Scopes.Find(name);
+        Assert.NotNull(scope);
+        Assert.Equal(parent, scope.Parent);
+        // A parent grants its children.
+        if (parent is not null)
+            Assert.True(Scopes.Grants([parent], name));
+    }
+
+    [Fact]
+    public void Administrators_only_scopes_are_site_admin_and_the_enterprise_tree()
+    {
+        Assert.Equal(["admin:enterprise", "manage_runners:enterprise", "manage_billing:enterprise", "read:enterprise", "site_admin"],
+            Scopes.All.Where(s => s.AdminOnly).Select(s => s.Name));
+        Assert.Equal(GitHubScopes.Count, Scopes.All.Count);
     }
 }

@@ -25,12 +25,28 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
         public List<string> Scopes { get; set; } = [];
     }
 
-    public async Task<IActionResult> OnGetAsync()
+    /// <summary>
+    /// As GitHub's form: <c>?scopes=repo,gist&amp;description=VS%20Code</c> (links from gh, VS Code, READMEs) ticks
+    /// those scopes and fills the note. Unknown scopes, and those this person may not grant, are left out;
+    /// nothing is created until they click Generate.
+    /// </summary>
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = "scopes")] string? scopes, [FromQuery(Name = "description")] string? description)
     {
         var user = await users.GetUserAsync(User);
         if (user is null)
             return Challenge();
         Describe(user);
+        if (scopes is not null)
+        {
+            var offered = OfferedScopes.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            Input.Scopes = scopes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(offered.Contains).Distinct(StringComparer.Ordinal).ToList();
+        }
+        if (!string.IsNullOrWhiteSpace(description))
+        {
+            var note = new string(description.Trim().Where(c => !char.IsControl(c)).ToArray());
+            Input.Note = note.Length > TokenRules.MaxNoteLength ? note[..TokenRules.MaxNoteLength] : note;
+        }
         return Page();
     }
 
