@@ -164,7 +164,7 @@ internal static class AccountCommands
     };
 
     /// <summary>Notes are typed by users; control characters in them must not reach the operator's terminal.</summary>
-    private static string Printable(string text) => string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
+    internal static string Printable(string text) => string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
 
     private static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 

@@ -58,6 +58,7 @@ internal static class InstallationCommands
                 var data = app.Services.GetRequiredService<DataDirectory>();
                 CheckDirectory("data directory", data.Path, ownerOnly: true, Report);
                 CheckDirectory("repositories directory", data.Repositories, ownerOnly: false, Report);
+                await CheckEncodedNamesAsync(app.Services, io, ct);
                 return failed ? AdminCommandLine.Failure : AdminCommandLine.Success;
             }
         }
@@ -100,6 +101,49 @@ internal static class InstallationCommands
         {
             report(false, "database", $"{where}: unreachable: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Files whose names hold "%2F" on a branch tip: before paths in the contents API were decoded
+    /// (issue #15), a client that sent docs%2Fa.md got a root file of that literal name. They are
+    /// listed, not changed (a name may be meant), and do not fail the check.
+    /// </summary>
+    private static async Task CheckEncodedNamesAsync(IServiceProvider root, AdminConsole io, CancellationToken ct)
+    {
+        using var scope = root.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
+        var store = scope.ServiceProvider.GetRequiredService<RepositoryStore>();
+        var found = new List<string>();
+        try
+        {
+            foreach (var repo in await db.Repositories.AsNoTracking().Include(r => r.Owner).OrderBy(r => r.Id).ToListAsync(ct))
+            {
+                var path = store.PathOf(repo);
+                if (!Directory.Exists(path))
+                    continue;
+                var tips = await GitCommand.RunAsync(path, ["for-each-ref", "--format=%(objectname) %(refname:short)", "refs/heads/"], ct);
+                foreach (var line in tips.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var (sha, branch) = (line[..line.IndexOf(' ', StringComparison.Ordinal)], line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+                    var names = await GitCommand.RunAsync(path, ["ls-tree", "-r", "-z", "--name-only", sha], ct);
+                    found.AddRange(names.Text.Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                        .Where(n => n.Contains("%2F", StringComparison.OrdinalIgnoreCase))
+                        .Select(n => $"{repo.Owner!.UserName}/{repo.Name} {branch}: {AccountCommands.Printable(n)}"));
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            io.Out.WriteLine($"FAIL  encoded file names: not checked: {e.Message}");
+            return;
+        }
+        io.Out.WriteLine(found.Count == 0
+            ? "ok    encoded file names: no file name holds %2F"
+            : $"note  encoded file names: {found.Count} file name(s) hold %2F, probably written through the contents API before paths were decoded:");
+        foreach (var each in found.Take(50))
+            io.Out.WriteLine("        " + each);
+        if (found.Count > 50)
+            io.Out.WriteLine($"        … and {found.Count - 50} more");
     }
 
     private static async Task CheckGitAsync(Action<bool, string, string> report, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Latchkey.Authorization;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -61,6 +62,8 @@ public static class BranchApi
     private static async Task<Results<Ok<BranchDto>, ApiErrorResult>> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
+        // A branch named feature/x may come as feature%2Fx (Octokit) or feature/x (PyGithub).
+        branch = CatchAllPath.Decode(context, branch) ?? "";
         var match = (await BranchesAsync(found, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
         if (match.Name is null)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "Branch not found");
@@ -98,6 +101,7 @@ public static class BranchApi
     private static async Task<Results<Ok<RepoCommitDto>, ApiErrorResult>> CommitAsync(HttpContext context, string reference, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
+        reference = CatchAllPath.Decode(context, reference) ?? "";
         if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found, reference, context.RequestAborted) is not { } details)
             return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, $"No commit found for SHA: {reference}");
         return TypedResults.Ok(ToDto(found, details, ApiUrls.Of(context.Request)));

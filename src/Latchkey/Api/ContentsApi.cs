@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Latchkey.Authorization;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -77,7 +78,9 @@ public static partial class ContentsApi
     private static async Task<Results<Ok<ContentDto>, Ok<List<ContentDto>>, ApiErrorResult>> GetAsync(HttpContext context, string? path, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
-        path = (path ?? "").Trim('/');
+        if (CatchAllPath.Decode(context, path) is not { } decoded)
+            return ApiErrors.NotFound();
+        path = decoded.Trim('/');
         var gitRef = await RefAsync(context, found, store);
         if (gitRef is null)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "This repository is empty.");
@@ -123,6 +126,8 @@ public static partial class ContentsApi
         RepositoryService repositories, RepositoryStore store, RepositoryWriter writer, LeakedTokens tokens)
     {
         var found = current.Repository!;
+        // Decoded once, %2F included, as GitHub does: "docs%2Fnested%2Fa.md" is a file in docs/nested.
+        path = CatchAllPath.Decode(context, path)?.Trim('/') ?? "";
         var (body, invalid) = await ApiJson.ReadAsync<WriteFile>(context, tooLarge: "The request is too large for the contents API; push large files with git.");
         if (invalid is not null)
             return invalid;
@@ -159,7 +164,6 @@ public static partial class ContentsApi
                 return ApiErrors.Result(StatusCodes.Status409Conflict, "Push cannot contain secrets: the file holds a live Latchkey personal access token, which has been revoked.");
             }
         }
-        path = (path ?? "").Trim('/');
         if (path.Split('/').Any(part => part.Equals(".git", StringComparison.OrdinalIgnoreCase) || part.Length == 0))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "path", "invalid", "path is not a valid file path."));
         var user = current.Caller.User!;
@@ -191,21 +195,21 @@ public static partial class ContentsApi
             return null;
         var full = $"{repo.Owner!.UserName}/{repo.Name}";
         var name = path.Contains('/', StringComparison.Ordinal) ? path[(path.LastIndexOf('/') + 1)..] : path;
-        var self = $"{urls.Api}/repos/{full}/contents/{path}?ref={Uri.EscapeDataString(gitRef)}";
+        var self = $"{urls.Api}/repos/{full}/contents/{CatchAllPath.Escape(path)}?ref={Uri.EscapeDataString(gitRef)}";
         var git = $"{urls.Api}/repos/{full}/git/blobs/{sha}";
-        var html = $"{urls.Web}/{full}/blob/{gitRef}/{path}";
+        var html = $"{urls.Web}/{full}/blob/{Uri.EscapeDataString(gitRef)}/{CatchAllPath.Escape(path)}";
         return new ContentDto("file", "base64", bytes.Length, name, path, includeContent ? Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks) : null,
-            sha, self, git, html, $"{urls.Web}/{full}/raw/{gitRef}/{path}", new LinksDto(self, git, html));
+            sha, self, git, html, $"{urls.Web}/{full}/raw/{Uri.EscapeDataString(gitRef)}/{CatchAllPath.Escape(path)}", new LinksDto(self, git, html));
     }
 
     private static ContentDto Entry(Repository repo, string gitRef, string path, TreeEntry entry, ApiUrls urls)
     {
         var full = $"{repo.Owner!.UserName}/{repo.Name}";
-        var self = $"{urls.Api}/repos/{full}/contents/{path}?ref={Uri.EscapeDataString(gitRef)}";
+        var self = $"{urls.Api}/repos/{full}/contents/{CatchAllPath.Escape(path)}?ref={Uri.EscapeDataString(gitRef)}";
         var git = $"{urls.Api}/repos/{full}/git/{(entry.IsDirectory ? "trees" : "blobs")}/{entry.Sha}";
-        var html = $"{urls.Web}/{full}/{(entry.IsDirectory ? "tree" : "blob")}/{gitRef}/{path}";
+        var html = $"{urls.Web}/{full}/{(entry.IsDirectory ? "tree" : "blob")}/{Uri.EscapeDataString(gitRef)}/{CatchAllPath.Escape(path)}";
         return new ContentDto(entry.IsDirectory ? "dir" : "file", null, entry.Size ?? 0, entry.Name, path, null, entry.Sha, self, git, html,
-            entry.IsDirectory ? null : $"{urls.Web}/{full}/raw/{gitRef}/{path}", new LinksDto(self, git, html));
+            entry.IsDirectory ? null : $"{urls.Web}/{full}/raw/{Uri.EscapeDataString(gitRef)}/{CatchAllPath.Escape(path)}", new LinksDto(self, git, html));
     }
 
     public static CommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)

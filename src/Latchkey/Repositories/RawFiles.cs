@@ -22,7 +22,9 @@ public static class RawFiles
                 return Results.NotFound();
             if (WebRefusal.For(AccessPolicy.Decide(caller, RepoAction.ReadContents, found)) is { } refusal)
                 return refusal;
-            path = (path ?? "").Trim('/');
+            if (CatchAllPath.Decode(context, path) is not { } decoded)
+                return Results.NotFound();
+            path = decoded.Trim('/');
             if (await store.ObjectTypeAsync(found, @ref, path, context.RequestAborted) != "blob")
                 return Results.NotFound();
             var content = await store.ReadBlobAsync(found, @ref, path, MaxRawBytes, context.RequestAborted);

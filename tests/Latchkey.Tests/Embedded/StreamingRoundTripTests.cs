@@ -23,7 +23,8 @@ public sealed class StreamingRoundTripTests
         await web.CreateRepositoryAsync("assets", isPrivate: true);
         var token = await web.CreateTokenAsync("bulk upload", ["repo"]);
 
-        using var git = new GitClient();
+        // 200 MB each way on a shared 2-core machine that runs the other suites meanwhile: minutes, not a hang.
+        using var git = new GitClient { Timeout = TimeSpan.FromMinutes(10) };
         var source = await git.NewLocalRepositoryAsync("source");
         // Seeded, so a failure can be reproduced; random bytes, so no compression shrinks the transfer.
         var random = new Random(20261124);

@@ -219,6 +219,37 @@ public sealed class AdminCliTests
     }
 
     [Fact]
+    public async Task Check_lists_file_names_holding_an_encoded_slash_and_still_passes()
+    {
+        await using var installation = await Installation.CreateAsync();
+        string token;
+        await using (var server = await installation.StartServerAsync())
+        {
+            using var web = server.NewBrowserSession();
+            await web.SignUpAsync("hana", Password);
+            await web.CreateRepositoryAsync("notes", isPrivate: true, addReadme: true);
+            token = await server.IssueClassicAsync("hana", ["repo"]);
+            var clean = await installation.AdminAsync(null, "check");
+            Assert.True(clean.ExitCode == 0, clean.ToString());
+            Assert.Contains("ok    encoded file names: no file name holds %2F", clean.Out, StringComparison.Ordinal);
+
+            // What the contents API made of docs%2Fa.md before paths were decoded: a root file of that name.
+            using var git = new GitClient();
+            var clone = await git.CloneAsync(server.Url("hana/notes.git"), "notes", "hana", token);
+            Assert.True(clone.Succeeded, clone.ToString());
+            var dir = Path.Combine(git.WorkDirectory, "notes");
+            await git.CommitFileAsync(dir, "docs%2Fa.md", "literal\n", "A literal name");
+            var push = await git.PushAsync(dir, server.Url("hana/notes.git"), "hana", token);
+            Assert.True(push.Succeeded, push.ToString());
+        }
+
+        var check = await installation.AdminAsync(null, "check");
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Contains("note  encoded file names: 1 file name(s) hold %2F", check.Out, StringComparison.Ordinal);
+        Assert.Contains("hana/notes main: docs%2Fa.md", check.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_user_refuses_what_sign_up_refuses_and_a_password_not_on_stdin()
     {
         await using var installation = await Installation.CreateAsync();

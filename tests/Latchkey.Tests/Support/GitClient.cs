@@ -29,6 +29,9 @@ public sealed class GitClient : IDisposable
 
     public string WorkDirectory { get; }
 
+    /// <summary>How long one git command may take (a slow shared machine, not a hang, for big pushes).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Runs git in <paramref name="directory"/> (default: the work directory); null credentials = answer no prompt.</summary>
     public async Task<GitRun> RunAsync(string? directory, string? username, string? password, params string[] args)
     {
@@ -65,8 +68,16 @@ public sealed class GitClient : IDisposable
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"git {string.Join(' ', args)} did not finish within {Timeout}:\n{await stderr}");
+        }
         return new GitRun(process.ExitCode, await stdout, await stderr);
     }
 

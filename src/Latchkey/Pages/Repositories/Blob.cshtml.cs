@@ -1,5 +1,6 @@
 using System.Text;
 using Latchkey.Authorization;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc;
@@ -21,11 +22,13 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
         if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
-        Path = (path ?? "").Trim('/');
+        if (Hosting.CatchAllPath.Decode(HttpContext, path) is not { } decoded)
+            return NotFound();
+        Path = decoded.Trim('/');
         Ref = @ref;
         var type = await store.ObjectTypeAsync(Repo, @ref, Path, ct);
         if (type == "tree")
-            return Redirect($"/{OwnerName}/{Repo.Name}/tree/{@ref}/{Path}");
+            return Redirect($"/{OwnerName}/{Repo.Name}/tree/{Uri.EscapeDataString(@ref)}/{Hosting.CatchAllPath.Escape(Path)}");
         if (type != "blob")
             return NotFound();
 

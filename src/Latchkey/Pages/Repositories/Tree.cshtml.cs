@@ -1,4 +1,5 @@
 using Latchkey.Authorization;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc;
@@ -16,10 +17,12 @@ public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositor
         if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
-        path = (path ?? "").Trim('/');
+        if (Hosting.CatchAllPath.Decode(HttpContext, path) is not { } decoded)
+            return NotFound();
+        path = decoded.Trim('/');
         var type = await store.ObjectTypeAsync(Repo, @ref, path, ct);
         if (type == "blob")
-            return Redirect($"/{OwnerName}/{Repo.Name}/blob/{@ref}/{path}");
+            return Redirect($"/{OwnerName}/{Repo.Name}/blob/{Uri.EscapeDataString(@ref)}/{Hosting.CatchAllPath.Escape(path)}");
         if (type != "tree")
             return NotFound();
         Listing = await browser.ListAsync(Repo, OwnerName, @ref, path, ct);

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Latchkey.Tests.Support;
+
+namespace Latchkey.Tests.Clients;
+
+/// <summary>
+/// A PyGithub script (Debian's python3-github), pointed at Latchkey as at GitHub Enterprise
+/// (<c>Github(base_url=…/api/v3)</c>): the user, a private repository created, read and deleted, a file
+/// under a nested path created, read, updated and deleted, branches and commits. Every step's answer
+/// is what the script printed.
+/// </summary>
+public sealed class PyGithubTests
+{
+    /// <summary>Debian's interpreter, where python3-github is installed (a python3 earlier on PATH may not have it).</summary>
+    private static readonly string Python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    [ClientFact("PyGithub", "/usr/bin/python3 -c 'import github'")]
+    public async Task A_pygithub_script_runs_the_repository_and_contents_calls()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using (var web = server.NewBrowserSession())
+            await web.SignUpAsync("pyuser", "pygithub flow passphrase");
+        var token = await server.IssueClassicAsync("pyuser", ["repo", "delete_repo", "user"]);
+
+        var (exit, output, error) = await RunAsync(Python, Path.Combine(AppContext.BaseDirectory, "Clients", "pygithub_flow.py"), server.BaseAddress.ToString(), token);
+
+        Assert.True(exit == 0, $"The script failed ({exit}):\n{output}\n{error}");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(
+        [
+            "login: pyuser",
+            "created: pyuser/py-flow True",
+            "got: pyuser/py-flow main made by PyGithub",
+            "file created: docs/nested/notes.md True",
+            "file read: docs/nested/notes.md first version",
+            "file updated: docs/nested/notes.md",
+            "file reread: second version",
+            "folder: notes.md",
+            "branches: main",
+            "branch: main",
+            "commits: 3 | Update notes",
+            "commit: True",
+            "file after delete: 404",
+            "repo after delete: 404",
+        ], lines);
+        Assert.Empty(server.FiveHundreds);
+    }
+
+    private static async Task<(int Exit, string Output, string Error)> RunAsync(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
