@@ -4,6 +4,7 @@ using Latchkey.Api;
 using Latchkey.Authorization;
 using Latchkey.Data;
 using Latchkey.Git;
+using Latchkey.GraphQL;
 using Latchkey.Hosting;
 using Latchkey.Notifications;
 using Latchkey.Repositories;
@@ -68,6 +69,8 @@ public partial class Program
         builder.AddGitHttp();
         // The GitHub-compatible API under /api/v3 (so far: the user, reporting leaked tokens)
         builder.AddApi();
+        // GitHub's GraphQL API at /api/graphql (what gh sends)
+        builder.AddGraphQLApi();
         // Production: forwarded headers from known proxies, health probes
         builder.AddProxySupport();
         builder.AddHealth();
@@ -102,6 +105,7 @@ public partial class Program
         app.MapGitHttp();
         app.MapRawFiles();
         app.MapApi();
+        app.MapGraphQLApi();
         app.MapBenchEndpoints();
         app.MapRazorPages();
         return app;

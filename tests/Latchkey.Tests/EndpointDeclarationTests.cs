@@ -113,14 +113,16 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
     private static readonly string[] ExpectedAnonymous =
     [
         "GET /api/v3/", "GET /api/v3/meta", "GET /api/v3/rate_limit", "GET /api/v3/users/{username}", "GET /api/v3/users/{username}/repos",
-        "POST /api/v3/credentials/revoke", "* /api/v3/{*path:nonfile}",
+        "POST /api/v3/credentials/revoke", "* /api/v3/{*path:nonfile}", "GET /api/{documentName}/openapi.json",
+        // Only to say that GraphQL is POST (405 JSON, never a web page).
+        "GET /api/graphql", "PUT /api/graphql", "PATCH /api/graphql", "DELETE /api/graphql",
     ];
 
     private static readonly string[] GitRoutes = ["/info/refs", "/git-upload-pack", "/git-receive-pack"];
 
     private List<(string Name, Microsoft.AspNetCore.Http.Endpoint Endpoint)> GuardedEndpoints() =>
         world.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/v3", StringComparison.Ordinal) || GitRoutes.Any(g => raw.EndsWith(g, StringComparison.Ordinal))))
+            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/", StringComparison.Ordinal) || GitRoutes.Any(g => raw.EndsWith(g, StringComparison.Ordinal))))
             .SelectMany(e => Methods(e).Select(m => ($"{m} {e.RoutePattern.RawText}", (Microsoft.AspNetCore.Http.Endpoint)e)))
             .ToList();
 
@@ -130,6 +132,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
     [Fact]
     public void Every_api_and_git_endpoint_declares_a_requirement_or_anonymous_access()
     {
+        Assert.IsType<SignedInRequirement>(Authorizer.DeclaredBy(GuardedEndpoints().Single(e => e.Name == "POST /api/graphql").Endpoint));
         var endpoints = GuardedEndpoints();
         Assert.True(endpoints.Count > 30, $"Only {endpoints.Count} endpoints found:\n{string.Join('\n', endpoints.Select(e => e.Name))}");
 

@@ -103,4 +103,17 @@ public static class NodeIds
 {
     public static string For(string type, long id) =>
         Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(FormattableString.Invariant($"{type}:{id}"))).TrimEnd('=');
+
+    /// <summary>The id inside a node id of <paramref name="type"/>, or null when it is not one.</summary>
+    public static long? TryRead(string nodeId, string type)
+    {
+        var padded = nodeId + new string('=', (4 - nodeId.Length % 4) % 4);
+        var buffer = new byte[padded.Length];
+        if (!Convert.TryFromBase64String(padded, buffer, out var written))
+            return null;
+        var text = System.Text.Encoding.ASCII.GetString(buffer, 0, written);
+        return text.StartsWith(type + ":", StringComparison.Ordinal)
+            && long.TryParse(text[(type.Length + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id : null;
+    }
 }
