@@ -43,7 +43,7 @@ public partial class Program
         // Content (wwwroot, appsettings) sits beside the binary, so the server runs from any directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = args,
+            Args = DevCertificate.ExpandFlag(args),
             ContentRootPath = AppContext.BaseDirectory,
             // Tests host the server from their own assembly; pages and settings belong to this one.
             ApplicationName = typeof(Program).Assembly.GetName().Name,
@@ -51,6 +51,8 @@ public partial class Program
 
         // Where everything lives: the data directory (--data-dir), the clock
         builder.AddHosting();
+        // --dev-certificate: HTTPS with a self-signed certificate kept in the data directory (local use, tests, gh)
+        builder.AddDevCertificate();
         // The database: EF Core on SQLite by default, migrated as the server starts
         builder.AddData();
         // Accounts: Identity, sign-in cookie, profile pictures

@@ -17,10 +17,19 @@ public sealed partial class WebSession : IDisposable
     }
 
     /// <summary>A session against any server address; pass another session's cookies to carry its sign-in over (to another node).</summary>
-    public WebSession(Uri baseAddress, CookieContainer? cookies = null, IPAddress? from = null)
+    /// <param name="trustedCertificatePem">A self-signed server certificate to trust (the development certificate), for HTTPS servers.</param>
+    public WebSession(Uri baseAddress, CookieContainer? cookies = null, IPAddress? from = null, string? trustedCertificatePem = null)
     {
         Cookies = cookies ?? new CookieContainer();
-        _client = new HttpClient(Handler(Cookies, from)) { BaseAddress = baseAddress };
+        var handler = Handler(Cookies, from);
+        if (trustedCertificatePem is not null)
+        {
+            using var trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(trustedCertificatePem));
+            var thumbprint = trusted.Thumbprint;
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && string.Equals(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate).Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase);
+        }
+        _client = new HttpClient(handler) { BaseAddress = baseAddress };
     }
 
     /// <summary>

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Latchkey.Tests.Support;
+
+namespace Latchkey.Tests.Clients;
+
+/// <summary>
+/// The real gh (Debian's), against Latchkey over HTTPS on port 443 with its development certificate
+/// (gh speaks only HTTPS to an enterprise host and takes no port): log in with a token, check the
+/// login, create, list, view, clone and delete a repository, call the REST API; and a token without
+/// repo refused by gh's own checks with GitHub's messages.
+/// </summary>
+public sealed class GhTests
+{
+    private const string Host = "localhost";
+
+    [ClientFact("gh", "command -v gh")]
+    public async Task Gh_logs_in_with_a_token_and_manages_repositories()
+    {
+        await using var server = await LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Latchkey:DevCertificate"] = "true" }, urls: $"https://{Host}:443");
+        var pem = Path.Combine(server.DataDirectory, "dev-certificate.pem");
+        Assert.True(File.Exists(pem), "the development certificate's public part is not in the data directory");
+        using (var web = new WebSession(server.BaseAddress, null, null, pem))
+            await web.SignUpAsync("octo", "gh integration passphrase");
+        var token = await server.IssueClassicAsync("octo", ["repo", "read:org", "delete_repo"]);
+        var weak = await server.IssueClassicAsync("octo", ["read:org"]);
+        var home = Directory.CreateTempSubdirectory("latchkey-gh-").FullName;
+        try
+        {
+            var gh = new Gh(home, pem);
+            var login = await gh.RunAsync(token, "auth", "login", "--hostname", Host, "--with-token");
+            Assert.True(login.Exit == 0, login.ToString());
+
+            var status = await gh.RunAsync(null, "auth", "status", "--hostname", Host);
+            Assert.True(status.Exit == 0, status.ToString());
+            Assert.Contains($"Logged in to {Host} as octo", status.All, StringComparison.Ordinal);
+            Assert.Contains("Token scopes: repo, read:org, delete_repo", status.All, StringComparison.Ordinal);
+
+            var create = await gh.RunAsync(null, "repo", "create", "octo/from-gh", "--private");
+            Assert.True(create.Exit == 0, create.ToString());
+            Assert.Contains($"https://{Host}/octo/from-gh", create.All, StringComparison.Ordinal);
+
+            var list = await gh.RunAsync(null, "repo", "list", "octo");
+            Assert.True(list.Exit == 0, list.ToString());
+            Assert.Matches(@"octo/from-gh\s+private", list.Output);
+
+            var view = await gh.RunAsync(null, "repo", "view", "octo/from-gh");
+            Assert.True(view.Exit == 0, view.ToString());
+            Assert.Contains("name:\tocto/from-gh", view.Output, StringComparison.Ordinal);
+
+            var setup = await gh.RunAsync(null, "auth", "setup-git", "--hostname", Host);
+            Assert.True(setup.Exit == 0, setup.ToString());
+            var clone = await gh.RunAsync(null, "repo", "clone", "octo/from-gh", Path.Combine(home, "from-gh"));
+            Assert.True(clone.Exit == 0, clone.ToString());
+            Assert.True(Directory.Exists(Path.Combine(home, "from-gh", ".git")), clone.ToString());
+
+            var api = await gh.RunAsync(null, "api", "user");
+            Assert.True(api.Exit == 0, api.ToString());
+            Assert.Equal("octo", JsonDocument.Parse(api.Output).RootElement.GetProperty("login").GetString());
+
+            var delete = await gh.RunAsync(null, "repo", "delete", "octo/from-gh", "--yes");
+            Assert.True(delete.Exit == 0, delete.ToString());
+            var gone = await gh.RunAsync(null, "repo", "view", "octo/from-gh");
+            Assert.NotEqual(0, gone.Exit);
+            Assert.Contains("Could not resolve to a Repository with the name 'octo/from-gh'.", gone.All, StringComparison.Ordinal);
+
+            // A token without repo: gh's own login check refuses it, and a private repository is not there for it.
+            var weakHome = Directory.CreateTempSubdirectory("latchkey-gh-weak-").FullName;
+            var weakGh = new Gh(weakHome, pem);
+            var weakLogin = await weakGh.RunAsync(weak, "auth", "login", "--hostname", Host, "--with-token");
+            Assert.NotEqual(0, weakLogin.Exit);
+            Assert.Contains("missing required scope 'repo'", weakLogin.All, StringComparison.Ordinal);
+            var secret = await gh.RunAsync(null, "repo", "create", "octo/secret", "--private");
+            Assert.True(secret.Exit == 0, secret.ToString());
+            var hidden = await weakGh.RunAsync(null, new Dictionary<string, string> { ["GH_ENTERPRISE_TOKEN"] = weak }, "repo", "view", "octo/secret");
+            Assert.NotEqual(0, hidden.Exit);
+            Assert.Contains("GraphQL: Could not resolve to a Repository with the name 'octo/secret'. (repository)", hidden.All, StringComparison.Ordinal);
+            Directory.Delete(weakHome, recursive: true);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+        Assert.Empty(server.FiveHundreds);
+    }
+
+    public sealed record GhRun(int Exit, string Output, string Error)
+    {
+        public string All => Output + Error;
+        public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
+    }
+
+    /// <summary>gh with its own configuration and home (so its git credential helper is this test's only), trusting the certificate.</summary>
+    private sealed class Gh(string home, string certificate)
+    {
+        public Task<GhRun> RunAsync(string? stdin, params string[] args) => RunAsync(stdin, new Dictionary<string, string>(), args);
+
+        public async Task<GhRun> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
+        {
+            var info = new ProcessStartInfo("gh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in args)
+                info.ArgumentList.Add(arg);
+            info.Environment["HOME"] = home;
+            info.Environment["GH_CONFIG_DIR"] = Path.Combine(home, ".config", "gh");
+            info.Environment["GH_HOST"] = Host;
+            info.Environment["SSL_CERT_FILE"] = certificate;
+            info.Environment["GIT_SSL_CAINFO"] = certificate;
+            info.Environment["GH_NO_UPDATE_NOTIFIER"] = "1";
+            info.Environment["GH_PROMPT_DISABLED"] = "1";
+            info.Environment["NO_COLOR"] = "1";
+            info.Environment["GIT_TERMINAL_PROMPT"] = "0";
+            foreach (var name in new[] { "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN" })
+                info.Environment.Remove(name);
+            foreach (var (key, value) in environment)
+                info.Environment[key] = value;
+            using var process = Process.Start(info)!;
+            if (stdin is not null)
+                await process.StandardInput.WriteLineAsync(stdin);
+            process.StandardInput.Close();
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"gh {string.Join(' ', args)} did not finish:\n{await error}");
+            }
+            return new GhRun(process.ExitCode, await output, await error);
+        }
+    }
+}
