@@ -255,6 +255,28 @@ public sealed class GraphQLTests(GraphQLTests.World world) : IClassFixture<Graph
         Assert.False(deleted.TryGetProperty("errors", out _), deletedRaw);
         var (_, gone, _) = await QueryAsync("repo", "{repository(owner:\"octo\",name:\"doomed\"){name}}");
         Assert.Equal("NOT_FOUND", ErrorType(gone));
+
+        // A fine-grained token deletes with Administration write, as on GitHub; one that reaches only public repositories cannot see it.
+        var (_, second, _) = await QueryAsync("repo", "mutation{createRepository(input:{name:\"doomed-too\",visibility:PRIVATE}){repository{id}}}");
+        var secondId = second.GetProperty("data").GetProperty("createRepository").GetProperty("repository").GetProperty("id").GetString();
+        var (_, hidden, _) = await QueryAsync("fine-public", Mutation, new { id = secondId });
+        Assert.Equal("NOT_FOUND", ErrorType(hidden));
+        var (_, fineDeleted, fineRaw) = await QueryAsync("fine", Mutation, new { id = secondId });
+        Assert.False(fineDeleted.TryGetProperty("errors", out _), fineRaw);
+    }
+
+    [Theory]
+    [InlineData("fine", true)]
+    [InlineData("fine-public", false)]
+    [InlineData("none", false)]
+    public async Task A_fine_grained_or_scopeless_token_lists_what_it_may_read(string token, bool seesPrivate)
+    {
+        var (_, body, raw) = await QueryAsync(token, "{repositoryOwner:viewer{repositories(first:100,ownerAffiliations:OWNER){nodes{nameWithOwner}}}}");
+        var names = body.GetProperty("data").GetProperty("repositoryOwner").GetProperty("repositories").GetProperty("nodes").EnumerateArray()
+            .Select(n => n.GetProperty("nameWithOwner").GetString()).ToList();
+        Assert.Contains("octo/open", names);
+        Assert.Equal(seesPrivate, names.Contains("octo/secret"));
+        Assert.False(body.TryGetProperty("errors", out _), raw);
     }
 
     [Fact]

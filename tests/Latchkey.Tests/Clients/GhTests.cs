@@ -10,6 +10,7 @@ namespace Latchkey.Tests.Clients;
 /// login, create, list, view, clone and delete a repository, call the REST API; and a token without
 /// repo refused by gh's own checks with GitHub's messages.
 /// </summary>
+[Collection(Port443.Name)]
 public sealed class GhTests
 {
     private const string Host = "localhost";
@@ -84,6 +85,57 @@ public sealed class GhTests
         Assert.Empty(server.FiveHundreds);
     }
 
+    /// <summary>README's "Use it with gh" commands, run as written (the user alice becomes this test's, the token this test's).</summary>
+    [ClientFact("gh", "command -v gh")]
+    public async Task The_gh_commands_in_the_readme_work_as_written()
+    {
+        var commands = ReadmeGhCommands();
+        Assert.True(commands.Count >= 5, "README's gh section lists too few commands:\n" + string.Join('\n', commands));
+        await using var server = await LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Latchkey:DevCertificate"] = "true" }, urls: $"https://{Host}:443");
+        var pem = Path.Combine(server.DataDirectory, "dev-certificate.pem");
+        using (var web = new WebSession(server.BaseAddress, null, null, pem))
+            await web.SignUpAsync("alice", "gh readme passphrase");
+        var token = await server.IssueClassicAsync("alice", ["repo", "read:org"]);
+        var home = Directory.CreateTempSubdirectory("latchkey-gh-readme-").FullName;
+        try
+        {
+            var gh = new Gh(home, pem);
+            foreach (var command in commands)
+            {
+                // `echo "$TOKEN" | gh …` gives the token on standard input; the rest are plain arguments.
+                var piped = command.StartsWith("echo \"$TOKEN\" | ", StringComparison.Ordinal);
+                var words = (piped ? command["echo \"$TOKEN\" | ".Length..] : command).Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList();
+                if (words[0] == "GH_HOST=localhost")
+                    words.RemoveAt(0);
+                Assert.Equal("gh", words[0]);
+                var run = await gh.RunAsync(piped ? token : null, [.. words.Skip(1)]);
+                Assert.True(run.Exit == 0, $"README's `{command}`:\n{run}");
+            }
+            Assert.True(Directory.Exists(Path.Combine(home, "tools", ".git")), "README's gh repo clone left no clone");
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    /// <summary>The gh lines of the first sh block under README's "Use it with gh" heading, comments removed.</summary>
+    private static List<string> ReadmeGhCommands()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Latchkey.slnx")))
+            directory = directory.Parent;
+        Assert.NotNull(directory);
+        var readme = File.ReadAllText(Path.Combine(directory.FullName, "README.md"));
+        var section = readme[readme.IndexOf("## Use it with gh", StringComparison.Ordinal)..];
+        var block = section[(section.IndexOf("```sh", StringComparison.Ordinal) + 5)..];
+        block = block[..block.IndexOf("```", StringComparison.Ordinal)];
+        return block.Split('\n')
+            .Select(line => (line.Contains('#', StringComparison.Ordinal) ? line[..line.IndexOf('#', StringComparison.Ordinal)] : line).Trim())
+            .Where(line => line.Contains("gh ", StringComparison.Ordinal) && !line.StartsWith("dotnet", StringComparison.Ordinal) && !line.StartsWith("export", StringComparison.Ordinal))
+            .ToList();
+    }
+
     public sealed record GhRun(int Exit, string Output, string Error)
     {
         public string All => Output + Error;
@@ -97,7 +149,7 @@ public sealed class GhTests
 
         public async Task<GhRun> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
         {
-            var info = new ProcessStartInfo("gh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var info = new ProcessStartInfo("gh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = home };
             foreach (var arg in args)
                 info.ArgumentList.Add(arg);
             info.Environment["HOME"] = home;
@@ -132,4 +184,11 @@ public sealed class GhTests
             return new GhRun(process.ExitCode, await output, await error);
         }
     }
+}
+
+/// <summary>The client tests that serve HTTPS on localhost:443 (gh and hub need that port) run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class Port443
+{
+    public const string Name = "HTTPS on localhost:443";
 }
