@@ -81,11 +81,24 @@ public sealed class EncodedPathTests(EncodedPathTests.World world) : IClassFixtu
             Assert.Equal(meant, file.RootElement.GetProperty("path").GetString());
             Assert.Equal("hello " + meant, Encoding.UTF8.GetString(Convert.FromBase64String(file.RootElement.GetProperty("content").GetString()!)));
         }
-        var (raw, rawBody) = await SendAsync(HttpMethod.Get, $"enc/files/raw/main/{Uri.EscapeDataString(meant)}", anonymous: true);
-        Assert.Equal(HttpStatusCode.OK, raw);
-        Assert.Equal("hello " + meant, rawBody);
-        var (page, _) = await SendAsync(HttpMethod.Get, $"enc/files/blob/main/{Uri.EscapeDataString(meant)}", anonymous: true);
-        Assert.Equal(HttpStatusCode.OK, page);
+        foreach (var form in new[] { encoded, Uri.EscapeDataString(meant) })
+        {
+            var (raw, rawBody) = await SendAsync(HttpMethod.Get, $"enc/files/raw/main/{form}", anonymous: true);
+            Assert.True(raw == HttpStatusCode.OK, $"raw/main/{form}: {raw}");
+            Assert.Equal("hello " + meant, rawBody);
+            var (page, _) = await SendAsync(HttpMethod.Get, $"enc/files/blob/main/{form}", anonymous: true);
+            Assert.True(page == HttpStatusCode.OK, $"blob/main/{form}: {page}");
+        }
+        if (meant.Contains('/', StringComparison.Ordinal))
+        {
+            var folder = meant[..meant.LastIndexOf('/')];
+            foreach (var form in new[] { string.Join('/', folder.Split('/').Select(Uri.EscapeDataString)), Uri.EscapeDataString(folder) })
+            {
+                var (tree, treeBody) = await SendAsync(HttpMethod.Get, $"enc/files/tree/main/{form}", anonymous: true);
+                Assert.True(tree == HttpStatusCode.OK, $"tree/main/{form}: {tree}");
+                Assert.Contains(System.Text.Encodings.Web.HtmlEncoder.Default.Encode(meant[(meant.LastIndexOf('/') + 1)..]), treeBody, StringComparison.Ordinal);
+            }
+        }
 
         // Nothing is named after the encoded form.
         var (_, root) = await SendAsync(HttpMethod.Get, "api/v3/repos/enc/files/contents/");
