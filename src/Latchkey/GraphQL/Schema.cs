@@ -268,66 +268,28 @@ public sealed class RefType : ObjectGraphType<GitRef>
     }
 }
 
-public sealed class RepositoryVisibilityType : EnumerationGraphType
+/// <summary>A GitHub enum whose values are their own names (PUBLIC, PRIVATE, …).</summary>
+public abstract class GitHubEnumType : EnumerationGraphType
 {
-    public RepositoryVisibilityType()
+    protected GitHubEnumType(string name, params string[] values)
     {
-        Name = "RepositoryVisibility";
-        Add("PUBLIC", "PUBLIC");
-        Add("PRIVATE", "PRIVATE");
-        Add("INTERNAL", "INTERNAL");
+        Name = name;
+        foreach (var value in values)
+            Add(value, value);
     }
 }
 
-public sealed class RepositoryPrivacyType : EnumerationGraphType
-{
-    public RepositoryPrivacyType()
-    {
-        Name = "RepositoryPrivacy";
-        Add("PUBLIC", "PUBLIC");
-        Add("PRIVATE", "PRIVATE");
-    }
-}
+public sealed class RepositoryVisibilityType() : GitHubEnumType("RepositoryVisibility", "PUBLIC", "PRIVATE", "INTERNAL");
 
-public sealed class RepositoryPermissionType : EnumerationGraphType
-{
-    public RepositoryPermissionType()
-    {
-        Name = "RepositoryPermission";
-        foreach (var level in new[] { "ADMIN", "MAINTAIN", "WRITE", "TRIAGE", "READ" })
-            Add(level, level);
-    }
-}
+public sealed class RepositoryPrivacyType() : GitHubEnumType("RepositoryPrivacy", "PUBLIC", "PRIVATE");
 
-public sealed class RepositoryAffiliationType : EnumerationGraphType
-{
-    public RepositoryAffiliationType()
-    {
-        Name = "RepositoryAffiliation";
-        foreach (var affiliation in new[] { "OWNER", "COLLABORATOR", "ORGANIZATION_MEMBER" })
-            Add(affiliation, affiliation);
-    }
-}
+public sealed class RepositoryPermissionType() : GitHubEnumType("RepositoryPermission", "ADMIN", "MAINTAIN", "WRITE", "TRIAGE", "READ");
 
-public sealed class RepositoryOrderFieldType : EnumerationGraphType
-{
-    public RepositoryOrderFieldType()
-    {
-        Name = "RepositoryOrderField";
-        foreach (var field in new[] { "CREATED_AT", "UPDATED_AT", "PUSHED_AT", "NAME", "STARGAZERS" })
-            Add(field, field);
-    }
-}
+public sealed class RepositoryAffiliationType() : GitHubEnumType("RepositoryAffiliation", "OWNER", "COLLABORATOR", "ORGANIZATION_MEMBER");
 
-public sealed class OrderDirectionType : EnumerationGraphType
-{
-    public OrderDirectionType()
-    {
-        Name = "OrderDirection";
-        Add("ASC", "ASC");
-        Add("DESC", "DESC");
-    }
-}
+public sealed class RepositoryOrderFieldType() : GitHubEnumType("RepositoryOrderField", "CREATED_AT", "UPDATED_AT", "PUSHED_AT", "NAME", "STARGAZERS");
+
+public sealed class OrderDirectionType() : GitHubEnumType("OrderDirection", "ASC", "DESC");
 
 public sealed class RepositoryOrderType : InputObjectGraphType
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Latchkey.Tests.Support;
 
@@ -136,52 +135,22 @@ public sealed class GhTests
             .ToList();
     }
 
-    public sealed record GhRun(int Exit, string Output, string Error)
-    {
-        public string All => Output + Error;
-        public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
-    }
-
     /// <summary>gh with its own configuration and home (so its git credential helper is this test's only), trusting the certificate.</summary>
     private sealed class Gh(string home, string certificate)
     {
-        public Task<GhRun> RunAsync(string? stdin, params string[] args) => RunAsync(stdin, new Dictionary<string, string>(), args);
+        public Task<ClientRun> RunAsync(string? stdin, params string[] args) => RunAsync(stdin, new Dictionary<string, string>(), args);
 
-        public async Task<GhRun> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
+        public Task<ClientRun> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
         {
-            var info = new ProcessStartInfo("gh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = home };
-            foreach (var arg in args)
-                info.ArgumentList.Add(arg);
-            info.Environment["HOME"] = home;
-            info.Environment["GH_CONFIG_DIR"] = Path.Combine(home, ".config", "gh");
-            info.Environment["GH_HOST"] = Host;
-            info.Environment["SSL_CERT_FILE"] = certificate;
-            info.Environment["GIT_SSL_CAINFO"] = certificate;
-            info.Environment["GH_NO_UPDATE_NOTIFIER"] = "1";
-            info.Environment["GH_PROMPT_DISABLED"] = "1";
-            info.Environment["NO_COLOR"] = "1";
-            info.Environment["GIT_TERMINAL_PROMPT"] = "0";
-            foreach (var name in new[] { "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN" })
-                info.Environment.Remove(name);
+            var variables = new Dictionary<string, string>
+            {
+                ["HOME"] = home, ["GH_CONFIG_DIR"] = Path.Combine(home, ".config", "gh"), ["GH_HOST"] = Host,
+                ["SSL_CERT_FILE"] = certificate, ["GIT_SSL_CAINFO"] = certificate,
+                ["GH_NO_UPDATE_NOTIFIER"] = "1", ["GH_PROMPT_DISABLED"] = "1", ["NO_COLOR"] = "1", ["GIT_TERMINAL_PROMPT"] = "0",
+            };
             foreach (var (key, value) in environment)
-                info.Environment[key] = value;
-            using var process = Process.Start(info)!;
-            if (stdin is not null)
-                await process.StandardInput.WriteLineAsync(stdin);
-            process.StandardInput.Close();
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"gh {string.Join(' ', args)} did not finish:\n{await error}");
-            }
-            return new GhRun(process.ExitCode, await output, await error);
+                variables[key] = value;
+            return ClientProcess.RunAsync("gh", args, home, variables, stdin);
         }
     }
 }

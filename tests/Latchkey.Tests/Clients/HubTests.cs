@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Latchkey.Tests.Support;
 
@@ -57,33 +56,6 @@ public sealed class HubTests
         Assert.Empty(server.FiveHundreds);
     }
 
-    private sealed record Run(int Exit, string Output, string Error)
-    {
-        public override string ToString() => $"exit {Exit}\nstdout:\n{Output}\nstderr:\n{Error}";
-    }
-
-    private static async Task<Run> RunAsync(string directory, IReadOnlyDictionary<string, string> environment, string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = directory };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        foreach (var name in new[] { "GH_TOKEN", "GITHUB_TOKEN", "GITHUB_HOST", "GIT_ASKPASS", "SSH_ASKPASS" })
-            info.Environment.Remove(name);
-        foreach (var (key, value) in environment)
-            info.Environment[key] = value;
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish:\n{await error}");
-        }
-        return new Run(process.ExitCode, await output, await error);
-    }
+    private static Task<ClientRun> RunAsync(string directory, IReadOnlyDictionary<string, string> environment, string program, params string[] args) =>
+        ClientProcess.RunAsync(program, args, directory, environment);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Latchkey.Tests.Support;
 
 namespace Latchkey.Tests.Clients;
@@ -22,7 +21,7 @@ public sealed class PyGithubTests
             await web.SignUpAsync("pyuser", "pygithub flow passphrase");
         var token = await server.IssueClassicAsync("pyuser", ["repo", "delete_repo", "user"]);
 
-        var (exit, output, error) = await RunAsync(Python, Path.Combine(AppContext.BaseDirectory, "Clients", "pygithub_flow.py"), server.BaseAddress.ToString(), token);
+        var (exit, output, error) = await ClientProcess.RunAsync(Python, [Path.Combine(AppContext.BaseDirectory, "Clients", "pygithub_flow.py"), server.BaseAddress.ToString(), token]);
 
         Assert.True(exit == 0, $"The script failed ({exit}):\n{output}\n{error}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -44,18 +43,5 @@ public sealed class PyGithubTests
             "repo after delete: 404",
         ], lines);
         Assert.Empty(server.FiveHundreds);
-    }
-
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await output, await error);
     }
 }
