@@ -63,9 +63,6 @@ public static partial class ContentsApi
         [property: JsonPropertyName("content")] ContentDto? Content,
         [property: JsonPropertyName("commit")] CommitDto Commit);
 
-    [GeneratedRegex("lk[pf]_[A-Za-z0-9]{36}", RegexOptions.CultureInvariant)]
-    private static partial Regex TokenShape();
-
     public static RouteGroupBuilder MapContentsApi(this RouteGroupBuilder api)
     {
         api.MapGet("/repos/{owner}/{repo}/readme", ReadmeAsync).Requires(new RepositoryRequirement(RepoAction.ReadContents));
@@ -152,7 +149,7 @@ public static partial class ContentsApi
             // its path, the branch or the commit message.
             var text = System.Text.Encoding.Latin1.GetString(content) + "\n" + path + "\n" + body.Branch + "\n" + body.Message;
             var leaked = new List<PersonalAccessToken>();
-            foreach (Match match in TokenShape().Matches(text))
+            foreach (Match match in TokenFormat.Shape().Matches(text))
             {
                 if (await tokens.FindLiveAsync(match.Value, context.RequestAborted) is { } token)
                     leaked.Add(token);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Latchkey.Tokens;
 
@@ -16,7 +17,7 @@ public enum TokenKind
 /// base62 characters, then 6 base62 characters of CRC32 over the random part. The checksum lets
 /// scanners and the server reject typos and noise offline; it is never a security decision.
 /// </summary>
-public static class TokenFormat
+public static partial class TokenFormat
 {
     public const string ClassicPrefix = "lkp_";
     public const string FineGrainedPrefix = "lkf_";
@@ -61,6 +62,21 @@ public static class TokenFormat
     public static bool LooksLikeToken(string? text) =>
         text is { Length: TotalLength }
         && (text.StartsWith(ClassicPrefix, StringComparison.Ordinal) || text.StartsWith(FineGrainedPrefix, StringComparison.Ordinal));
+
+    /// <summary>Anything token-shaped in free text (a path, a file, a ref name, a commit message), checksum aside.</summary>
+    [GeneratedRegex("lk[pf]_[A-Za-z0-9]{36}", RegexOptions.CultureInvariant)]
+    public static partial Regex Shape();
+
+    /// <summary>
+    /// The text with every token-shaped string masked to its prefix and last eight characters
+    /// (<c>lkp_…abcd1234</c>, what the token list shows): for log lines, security-log rows, mails and
+    /// revocation reasons, which must never hold a secret, live or revoked.
+    /// </summary>
+    public static string Redact(string text) =>
+        text.Contains("lk", StringComparison.Ordinal) ? Shape().Replace(text, m => m.Value[..4] + "…" + m.Value[^8..]) : text;
+
+    /// <summary><see cref="Redact(string)"/> for optional text.</summary>
+    public static string? RedactOrNull(string? text) => text is null ? null : Redact(text);
 
     internal static string Checksum(string random)
     {
