@@ -164,12 +164,15 @@ public static partial class ContentsApi
         if (path.Split('/').Any(part => part.Equals(".git", StringComparison.OrdinalIgnoreCase) || part.Length == 0))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "path", "invalid", "path is not a valid file path."));
         var user = current.Caller.User!;
+        // A branch is named as git names it: "HEAD", "refs/heads/main" or "main.lock" are not branch names.
+        if (body.Branch is { } named && !GitRefNames.IsValidBranchName(named))
+            return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, GitRefNames.NotValid("refs/heads/" + named));
         var branch = body.Branch ?? await store.DefaultBranchAsync(found, context.RequestAborted) ?? RepositoryStore.InitialBranch;
         // The account's email stays private: API commits carry a no-reply address, as on GitHub.
         var who = new CommitIdentity(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
         var result = await writer.WriteFileAsync(found, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
         if (result.Error is not null)
-            return result.Status == 422 ? ApiErrors.Validation(new ApiErrors.FieldError("Content", "sha", "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);
+            return result.Field is { } field ? ApiErrors.Validation(new ApiErrors.FieldError("Content", field, "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);
         await repositories.RecordPushAsync(found, context.RequestAborted);
 
         var urls = ApiUrls.Of(context.Request);

@@ -84,7 +84,7 @@ public static class HostingSetup
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"), pages =>
         {
             pages.UseExceptionHandler("/error");
-            pages.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+            pages.UseStatusCodePagesWithReExecute("/error");
         });
         return app;
     }

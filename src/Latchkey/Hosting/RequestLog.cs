@@ -5,7 +5,8 @@ namespace Latchkey.Hosting;
 /// <summary>
 /// One log line per request, carrying its request id, which the response names in X-Request-Id so an
 /// operator can find a user's failed request in the logs. The line has the path without the query
-/// string (where a careless client may put a token), the status, the client address (after
+/// string (where a careless client may put a token) and with anything token-shaped in the path masked
+/// (a token pasted as a file name or an owner segment), the status, the client address (after
 /// forwarded headers), and the time taken. With `Logging:Console:FormatterName=json` each line is
 /// one JSON object, and scopes (`…:IncludeScopes=true`) add the request id to every other line too.
 /// </summary>
@@ -24,7 +25,7 @@ public static partial class RequestLog
             }
             finally
             {
-                Answered(logger, context.TraceIdentifier, context.Request.Method, Printable(context.Request.Path.Value ?? "/"),
+                Answered(logger, context.TraceIdentifier, context.Request.Method, Printable(Tokens.TokenFormat.Redact(context.Request.Path.Value ?? "/")),
                     context.Response.StatusCode, context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages;
@@ -9,14 +10,20 @@ public sealed class ErrorModel : LatchkeyPageModel
     public string Title { get; private set; } = "";
     public string Detail { get; private set; } = "";
 
-    public void OnGet(int? code) => Describe(code);
+    public void OnGet() => Describe();
 
-    public void OnPost(int? code) => Describe(code);
+    public void OnPost() => Describe();
 
-    private void Describe(int? code)
+    /// <summary>
+    /// The status comes from the failure that brought the request here (a re-executed status code or
+    /// an exception), never from the query string: visited directly, /error is a page that is not there,
+    /// so nobody can write 5xx lines into the logs at will.
+    /// </summary>
+    private void Describe()
     {
-        // Re-executed after a failure the status is already set; visited directly, there is no such page.
-        Code = code is >= 400 and <= 599 ? code.Value : Response.StatusCode >= 400 ? Response.StatusCode : 404;
+        Code = HttpContext.Features.Get<IStatusCodeReExecuteFeature>() is { OriginalStatusCode: >= 400 and <= 599 } reExecuted ? reExecuted.OriginalStatusCode
+            : HttpContext.Features.Get<IExceptionHandlerFeature>() is not null ? StatusCodes.Status500InternalServerError
+            : StatusCodes.Status404NotFound;
         Response.StatusCode = Code;
         (Title, Detail) = Code switch
         {

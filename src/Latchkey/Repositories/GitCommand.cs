@@ -34,6 +34,13 @@ public static class GitCommand
         info.Environment["GIT_TERMINAL_PROMPT"] = "0";
         info.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
         info.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
+        // Every object a push brings is checked by git's fsck, .gitmodules rules included
+        // (CVE-2018-11235, CVE-2018-17456), before any ref moves, as GitHub does.
+        info.Environment["GIT_CONFIG_COUNT"] = "2";
+        info.Environment["GIT_CONFIG_KEY_0"] = "receive.fsckObjects";
+        info.Environment["GIT_CONFIG_VALUE_0"] = "true";
+        info.Environment["GIT_CONFIG_KEY_1"] = "transfer.fsckObjects";
+        info.Environment["GIT_CONFIG_VALUE_1"] = "true";
         return info;
     }
 

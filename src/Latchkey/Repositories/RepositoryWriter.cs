@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Latchkey.Repositories;
 
-public sealed record FileChangeResult(string? CommitSha, string? BlobSha, string? Error, int Status = 200);
+/// <param name="Field">The request field an error is about, when it is about one (GitHub's validation error shape).</param>
+public sealed record FileChangeResult(string? CommitSha, string? BlobSha, string? Error, int Status = 200, string? Field = null);
 
 public sealed record CommitIdentity(string Name, string Email);
 
@@ -15,7 +16,7 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
     public async Task<FileChangeResult> WriteFileAsync(Repository repo, string branch, string path, byte[]? content, string message,
         string? expectedBlobSha, CommitIdentity who, CancellationToken ct)
     {
-        if (!RepositoryStore.IsSafeRef(branch) || !RepositoryStore.IsSafePath(path) || path.Length == 0 || path.EndsWith('/'))
+        if (!GitRefNames.IsValidBranchName(branch) || !RepositoryStore.IsSafePath(path) || path.Length == 0 || path.EndsWith('/'))
             return new FileChangeResult(null, null, "The path or branch is not valid.", 422);
         var repoPath = store.PathOf(repo);
         var head = await GitCommand.RunAsync(repoPath, ["rev-parse", "--verify", "--quiet", $"refs/heads/{branch}^{{commit}}"], ct);
@@ -28,7 +29,7 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
         if (content is null && existingSha is null)
             return new FileChangeResult(null, null, "Not Found", 404);
         if (existingSha is not null && expectedBlobSha is null)
-            return new FileChangeResult(null, null, "\"sha\" wasn't supplied.", 422);
+            return new FileChangeResult(null, null, "\"sha\" wasn't supplied.", 422, "sha");
         if (existingSha is not null && !string.Equals(existingSha, expectedBlobSha, StringComparison.OrdinalIgnoreCase))
             return new FileChangeResult(null, null, $"{path} does not match {expectedBlobSha}", 409);
 
@@ -44,6 +45,9 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
             ["GIT_AUTHOR_DATE"] = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " +0000",
             ["GIT_COMMITTER_DATE"] = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " +0000",
         };
+        // New objects wait in a quarantine until git's fsck has passed them, as a push's do.
+        using var quarantine = new ObjectQuarantine(repoPath);
+        quarantine.Apply(env);
         try
         {
             if (parent is not null)
@@ -64,6 +68,8 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
             if (parent is not null)
                 commitArgs.AddRange(["-p", parent]);
             var commit = (await RepositoryStore.Run(repoPath, [.. commitArgs], ct, env: env)).Trim();
+            if (await quarantine.AdmitAsync(ct) is { } refused)
+                return new FileChangeResult(null, null, "The change was refused by git's checks:\n" + refused, 422);
             // Compare-and-swap: the branch moves only from the commit we built on.
             List<string> update = ["update-ref", $"refs/heads/{branch}", commit];
             update.Add(parent ?? new string('0', 40));

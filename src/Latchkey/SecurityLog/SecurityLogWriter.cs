@@ -49,13 +49,14 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
             UserId = userId,
             Action = action,
             Succeeded = succeeded,
-            Detail = Clip(detail, MaxDetailLength),
+            // No secret is kept here, whoever wrote the text: anything token-shaped is masked.
+            Detail = Clip(TokenFormat.RedactOrNull(detail), MaxDetailLength),
             TokenId = token?.Id,
             TokenLastEight = token?.LastEight,
             ActorId = actor?.Id,
             ActorName = actor?.UserName,
             IpAddress = request?.Connection.RemoteIpAddress?.ToString(),
-            UserAgent = Clip(agent, 512),
+            UserAgent = Clip(TokenFormat.RedactOrNull(agent), 512),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(ct);

@@ -20,9 +20,14 @@ public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
         return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
     }
 
-    /// <summary>Revokes a token that leaked, saying where it was found in its owner's security log.</summary>
+    /// <summary>
+    /// Revokes a token that leaked, saying where it was found in its owner's security log. The reason
+    /// names the place with every token in it masked: it goes into the log row and the mail, and a
+    /// revoked token's plaintext is kept nowhere.
+    /// </summary>
     public async Task RevokeAsync(PersonalAccessToken token, string reason, CancellationToken ct)
     {
+        reason = TokenFormat.Redact(reason);
         if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) == 0)
             return;
         await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{TokenIssuer.Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);

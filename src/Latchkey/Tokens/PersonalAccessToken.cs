@@ -20,6 +20,12 @@ public sealed class PersonalAccessToken : ITokenRecord
     /// <summary>UTC instant after which the token no longer works; null for "No expiration".</summary>
     public DateTime? ExpiresAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
+
+    /// <summary>
+    /// Until when the new secret may still be shown, once (<see cref="TokenIssuer.ClaimHandoverAsync"/>);
+    /// null once it has been shown. The secret itself is never stored.
+    /// </summary>
+    public DateTime? SecretHandoverUntil { get; set; }
     public string? LastUsedIp { get; set; }
     public string? LastUsedUserAgent { get; set; }
 

@@ -37,6 +37,8 @@ public sealed class TokenOptions
 public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider clock, SecurityLogWriter log,
     Microsoft.Extensions.Options.IOptions<TokenOptions> options)
 {
+    /// <summary>How long after its creation a new secret may still be shown (once) on the list page.</summary>
+    public static readonly TimeSpan HandoverWindow = TimeSpan.FromMinutes(10);
 
     /// <summary>Creates a token; the returned plaintext must be shown once and then forgotten.</summary>
     /// <remarks>Administrators-only scopes are refused for anyone else, whichever door asks (<see cref="Authorization.AccessPolicy.DecideScopeGrant"/>).</remarks>
@@ -57,6 +59,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             LastEight = plaintext[^8..],
             Scopes = Tokens.Scopes.Join(Tokens.Scopes.Normalise(scopes)),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
+            SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
             ExpiresAt = expiresAt,
         };
         db.Tokens.Add(token);
@@ -86,6 +89,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Digest = digest.Compute(plaintext),
             LastEight = plaintext[^8..],
             CreatedAt = clock.GetUtcNow().UtcDateTime,
+            SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
             ExpiresAt = expiresAt,
         };
         Apply(token, request);
@@ -216,6 +220,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         token.Digest = digest.Compute(plaintext);
         token.LastEight = plaintext[^8..];
         token.CreatedAt = clock.GetUtcNow().UtcDateTime;
+        token.SecretHandoverUntil = token.CreatedAt + HandoverWindow;
         token.ExpiresAt = expiresAt;
         token.LastUsedAt = null;
         token.LastUsedIp = null;
@@ -223,6 +228,22 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         await db.SaveChangesAsync(ct);
         await log.RecordAsync(userId, SecurityActions.TokenRegenerated, $"{Describe(token)} · replaces …{oldEight}", token: token, ct: ct);
         return plaintext;
+    }
+
+    /// <summary>
+    /// The one showing of a new secret: true once, for the secret the token was last given, within
+    /// <see cref="HandoverWindow"/> of its creation; false for every replay of the page's flash
+    /// cookie after that, in this session or any other. One statement, so two racing views cannot both win.
+    /// </summary>
+    public async Task<bool> ClaimHandoverAsync(long userId, long tokenId, string plaintext, CancellationToken ct)
+    {
+        if (!TokenFormat.TryParse(plaintext, out _))
+            return false;
+        var presented = digest.Compute(plaintext);
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Tokens
+            .Where(t => t.Id == tokenId && t.UserId == userId && t.Digest == presented && t.SecretHandoverUntil > now)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.SecretHandoverUntil, (DateTime?)null), ct) == 1;
     }
 
     /// <summary>Deletes the user's own token; false when there is no such token of theirs.</summary>

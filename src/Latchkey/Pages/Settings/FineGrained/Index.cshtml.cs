@@ -22,6 +22,9 @@ public sealed class FineGrainedTokensModel(UserManager<User> users, TokenIssuer 
 
     public IReadOnlyList<PersonalAccessToken> Tokens { get; private set; } = [];
     public (long Id, string Plaintext)? NewToken { get; private set; }
+
+    /// <summary>The flash named a secret already shown once: it is not shown again.</summary>
+    public bool HandoverSpent { get; private set; }
     public int Limit => options.Value.MaxFineGrainedPerUser;
     private DateTime _now;
     private Dictionary<long, int> _selected = [];
@@ -42,9 +45,8 @@ public sealed class FineGrainedTokensModel(UserManager<User> users, TokenIssuer 
         _selected = await db.Set<TokenRepository>().Where(r => ids.Contains(r.TokenId))
             .GroupBy(r => r.TokenId).Select(g => new { g.Key, Count = g.Count() })
             .ToDictionaryAsync(g => g.Key, g => g.Count, HttpContext.RequestAborted);
-        if (TempData[NewTokenKey] is string plaintext
-            && long.TryParse(TempData[NewTokenIdKey] as string, CultureInfo.InvariantCulture, out var id))
-            NewToken = (id, plaintext);
+        var handover = await NewTokenHandover.ReadAsync(TempData, NewTokenKey, NewTokenIdKey, tokens, user.Id, HttpContext.RequestAborted);
+        (NewToken, HandoverSpent) = (handover.Shown, handover.Spent);
         return Page();
     }
 

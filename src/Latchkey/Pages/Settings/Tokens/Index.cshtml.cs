@@ -17,6 +17,9 @@ public sealed class TokensIndexModel(UserManager<User> users, TokenIssuer tokens
 
     public IReadOnlyList<PersonalAccessToken> Tokens { get; private set; } = [];
     public (long Id, string Plaintext)? NewToken { get; private set; }
+
+    /// <summary>The flash named a secret already shown once: it is not shown again.</summary>
+    public bool HandoverSpent { get; private set; }
     public DateTime Now { get; private set; }
 
     [TempData]
@@ -31,9 +34,8 @@ public sealed class TokensIndexModel(UserManager<User> users, TokenIssuer tokens
         Response.Headers.CacheControl = "no-store";
         Now = clock.GetUtcNow().UtcDateTime;
         Tokens = await tokens.ListAsync(user.Id, TokenKind.Classic, HttpContext.RequestAborted);
-        if (TempData[NewTokenKey] is string plaintext
-            && long.TryParse(TempData[NewTokenIdKey] as string, CultureInfo.InvariantCulture, out var id))
-            NewToken = (id, plaintext);
+        var handover = await NewTokenHandover.ReadAsync(TempData, NewTokenKey, NewTokenIdKey, tokens, user.Id, HttpContext.RequestAborted);
+        (NewToken, HandoverSpent) = (handover.Shown, handover.Spent);
         return Page();
     }
 
