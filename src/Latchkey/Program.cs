@@ -87,6 +87,8 @@ public partial class Program
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Warning);
 
         customize?.Invoke(builder);
+        // Last, so that every provider, however it was added, writes no token in plaintext.
+        builder.Services.RedactTokensInLogs();
 
         var app = builder.Build();
 

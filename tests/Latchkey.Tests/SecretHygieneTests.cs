@@ -96,4 +96,84 @@ public sealed class SecretHygieneTests
             }
         }
     }
+
+    [Fact]
+    public async Task Tokens_fed_through_paths_ref_names_file_names_and_commit_messages_are_kept_nowhere()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        const string Password = "hygiene feeding passphrase";
+        using var web = server.NewBrowserSession();
+        await web.SignUpAsync("feeder", Password);
+        await web.CreateRepositoryAsync("pub", isPrivate: false, addReadme: true);
+        var work = await server.IssueClassicAsync("feeder", ["repo"]);
+        var fed = new Dictionary<string, string>();
+        async Task<string> LiveAsync(string where)
+        {
+            var token = await server.IssueClassicAsync("feeder", ["repo"]);
+            fed[where] = token;
+            return token;
+        }
+
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("hygiene-tests");
+        // A token pasted into URL paths: the API, a git URL's owner segment, a web page.
+        using (await http.GetAsync($"api/v3/repos/feeder/pub/contents/{await LiveAsync("api path")}")) { }
+        using (await http.GetAsync($"{await LiveAsync("git owner segment")}/pub.git/info/refs?service=git-upload-pack")) { }
+        using (await http.GetAsync($"feeder/pub/blob/main/{await LiveAsync("web path")}")) { }
+
+        // A file written through the contents API to a path holding a live token: refused, revoked.
+        using (var put = new HttpRequestMessage(HttpMethod.Put, $"api/v3/repos/feeder/pub/contents/docs/{await LiveAsync("contents path")}.txt"))
+        {
+            put.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", work);
+            put.Content = new StringContent("{\"message\":\"Add\",\"content\":\"eA==\"}", Encoding.UTF8, "application/json");
+            using var refused = await http.SendAsync(put);
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, refused.StatusCode);
+        }
+
+        // Pushes holding a token in a file name, a commit message, a branch name and a tag name: each refused.
+        using var git = new GitClient();
+        var url = server.Url("/feeder/pub.git");
+        Assert.True((await git.CloneAsync(url, "pub", "feeder", work)).Succeeded);
+        var clone = Path.Combine(git.WorkDirectory, "pub");
+        async Task RefusedAsync(string refspec)
+        {
+            var push = await git.PushAsync(clone, url, "feeder", work, refspec);
+            Assert.False(push.Succeeded, $"A push of {refspec} holding a live token was accepted:\n{push}");
+            Assert.Contains("Push cannot contain secrets", push.Error, StringComparison.Ordinal);
+        }
+        await git.CommitFileAsync("pub", $"{await LiveAsync("file name")}.txt", "harmless\n", "Add a file");
+        await RefusedAsync("HEAD:main");
+        Assert.True((await git.RunAsync(clone, null, null, "reset", "--hard", "origin/main")).Succeeded);
+        await git.CommitFileAsync("pub", "notes.txt", "notes\n", $"Deploy with {await LiveAsync("commit message")}");
+        await RefusedAsync("HEAD:main");
+        Assert.True((await git.RunAsync(clone, null, null, "reset", "--hard", "origin/main")).Succeeded);
+        await RefusedAsync($"HEAD:refs/heads/{await LiveAsync("branch name")}");
+        var tag = await LiveAsync("tag name");
+        Assert.True((await git.RunAsync(clone, null, null, "tag", tag)).Succeeded);
+        await RefusedAsync($"refs/tags/{tag}:refs/tags/{tag}");
+
+        var logs = server.AllLogs;
+        var database = await TestDatabase.DumpAsync(server.DataDirectory);
+        // The revocations were recorded, naming where the token was found (masked).
+        using (var scope = server.Services.CreateScope())
+        {
+            var details = scope.ServiceProvider.GetRequiredService<Latchkey.Data.LatchkeyDb>().SecurityEvents.Select(e => e.Detail ?? "").ToList();
+            Assert.Contains(details, d => d.Contains("docs/lkp_…" + fed["contents path"][^8..], StringComparison.Ordinal));
+        }
+        // The request line is still there, with the token masked to what the token list shows.
+        Assert.Contains("/api/v3/repos/feeder/pub/contents/lkp_…" + fed["api path"][^8..] + " answered", logs, StringComparison.Ordinal);
+        var files = Directory.EnumerateFiles(server.DataDirectory, "*", SearchOption.AllDirectories).ToList();
+        foreach (var (where, token) in fed)
+        {
+            Assert.False(logs.Contains(token[4..], StringComparison.Ordinal), $"The server log holds the token fed through the {where}:\n"
+                + string.Join("\n", logs.Split('\n').Where(line => line.Contains(token[4..], StringComparison.Ordinal))));
+            Assert.False(database.Contains(token[4..], StringComparison.Ordinal), $"The database holds the token fed through the {where}");
+            foreach (var file in files)
+            {
+                var latin = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file));
+                Assert.False(latin.Contains(token[4..], StringComparison.Ordinal),
+                    $"{Path.GetRelativePath(server.DataDirectory, file)} holds the token fed through the {where}");
+            }
+        }
+    }
 }
