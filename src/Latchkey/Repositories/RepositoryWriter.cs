@@ -33,8 +33,10 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
         if (existingSha is not null && !string.Equals(existingSha, expectedBlobSha, StringComparison.OrdinalIgnoreCase))
             return new FileChangeResult(null, null, $"{path} does not match {expectedBlobSha}", 409);
 
-        // Inside the repository, under the owner-only data directory: the index lists private file names.
-        var index = Path.Combine(repoPath, "latchkey-index-" + Guid.NewGuid().ToString("N"));
+        // New objects wait in a quarantine until git's fsck has passed them, as a push's do; the private
+        // index (it lists file names) lives there too, so one folder holds all a write leaves behind.
+        using var quarantine = new ObjectQuarantine(repoPath);
+        var index = Path.Combine(quarantine.Folder, "index");
         var env = new Dictionary<string, string>
         {
             ["GIT_INDEX_FILE"] = index,
@@ -45,43 +47,34 @@ public sealed class RepositoryWriter(RepositoryStore store, TimeProvider clock)
             ["GIT_AUTHOR_DATE"] = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " +0000",
             ["GIT_COMMITTER_DATE"] = clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + " +0000",
         };
-        // New objects wait in a quarantine until git's fsck has passed them, as a push's do.
-        using var quarantine = new ObjectQuarantine(repoPath);
         quarantine.Apply(env);
-        try
+        if (parent is not null)
+            await RepositoryStore.Run(repoPath, ["read-tree", parent], ct, env: env);
+        string? blob = null;
+        if (content is not null)
         {
-            if (parent is not null)
-                await RepositoryStore.Run(repoPath, ["read-tree", parent], ct, env: env);
-            string? blob = null;
-            if (content is not null)
-            {
-                blob = (await RepositoryStore.Run(repoPath, ["hash-object", "-w", "--stdin"], ct, content, env)).Trim();
-                await RepositoryStore.Run(repoPath, ["update-index", "--add", "--cacheinfo", $"100644,{blob},{path}"], ct, env: env);
-            }
-            else
-            {
-                // Mode 0 removes the entry; unlike --force-remove it needs no work tree.
-                await RepositoryStore.Run(repoPath, ["update-index", "--index-info"], ct, System.Text.Encoding.UTF8.GetBytes($"0 {new string('0', 40)}\t{path}\n"), env);
-            }
-            var tree = (await RepositoryStore.Run(repoPath, ["write-tree"], ct, env: env)).Trim();
-            List<string> commitArgs = ["commit-tree", tree, "-m", message];
-            if (parent is not null)
-                commitArgs.AddRange(["-p", parent]);
-            var commit = (await RepositoryStore.Run(repoPath, [.. commitArgs], ct, env: env)).Trim();
-            if (await quarantine.AdmitAsync(ct) is { } refused)
-                return new FileChangeResult(null, null, "The change was refused by git's checks:\n" + refused, 422);
-            // Compare-and-swap: the branch moves only from the commit we built on.
-            List<string> update = ["update-ref", $"refs/heads/{branch}", commit];
-            update.Add(parent ?? new string('0', 40));
-            var moved = await GitCommand.RunAsync(repoPath, update, ct);
-            if (!moved.Succeeded)
-                return new FileChangeResult(null, null, $"The branch {branch} moved while this change was made; try again.", 409);
-            await store.RepairHeadAsync(repo, ct);
-            return new FileChangeResult(commit, blob, null, existingSha is null ? 201 : 200);
+            blob = (await RepositoryStore.Run(repoPath, ["hash-object", "-w", "--stdin"], ct, content, env)).Trim();
+            await RepositoryStore.Run(repoPath, ["update-index", "--add", "--cacheinfo", $"100644,{blob},{path}"], ct, env: env);
         }
-        finally
+        else
         {
-            File.Delete(index);
+            // Mode 0 removes the entry; unlike --force-remove it needs no work tree.
+            await RepositoryStore.Run(repoPath, ["update-index", "--index-info"], ct, System.Text.Encoding.UTF8.GetBytes($"0 {new string('0', 40)}\t{path}\n"), env);
         }
+        var tree = (await RepositoryStore.Run(repoPath, ["write-tree"], ct, env: env)).Trim();
+        List<string> commitArgs = ["commit-tree", tree, "-m", message];
+        if (parent is not null)
+            commitArgs.AddRange(["-p", parent]);
+        var commit = (await RepositoryStore.Run(repoPath, [.. commitArgs], ct, env: env)).Trim();
+        if (await quarantine.AdmitAsync(ct) is { } refused)
+            return new FileChangeResult(null, null, "The change was refused by git's checks:\n" + refused, 422);
+        // Compare-and-swap: the branch moves only from the commit we built on.
+        List<string> update = ["update-ref", $"refs/heads/{branch}", commit];
+        update.Add(parent ?? new string('0', 40));
+        var moved = await GitCommand.RunAsync(repoPath, update, ct);
+        if (!moved.Succeeded)
+            return new FileChangeResult(null, null, $"The branch {branch} moved while this change was made; try again.", 409);
+        await store.RepairHeadAsync(repo, ct);
+        return new FileChangeResult(commit, blob, null, existingSha is null ? 201 : 200);
     }
 }
