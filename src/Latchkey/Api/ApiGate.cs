@@ -153,15 +153,15 @@ public sealed class ApiGate(ApiRateLimits limits, TokenLifetimePolicy lifetime, 
                 : ApiErrors.Result(StatusCodes.Status403Forbidden, "This endpoint declares no access requirement, so it is closed.");
         }
         object? resource = null;
-        if (requirement is RepositoryRequirement)
+        if (requirement is RepositoryRequirement repositoryRequirement)
         {
-            if (http.GetRouteValue("owner") is not string owner || http.GetRouteValue("repo") is not string name
-                || name.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
-                return ApiErrors.NotFound();
-            var repo = await repositories.FindAsync(owner, name, http.RequestAborted);
-            if (repo is null)
-                return ApiErrors.NotFound();
-            resource = current.Repository = repo;
+            // Some answers come before the lookup (an anonymous write: 401 for public, private and missing alike).
+            if (AccessPolicy.DecideBeforeLookup(current.Caller, repositoryRequirement) is { } early)
+                return ApiRefusals.For(early, requirement);
+            // A name ending in .git is not a repository here; the policy answers it as a missing one.
+            if (http.GetRouteValue("owner") is string owner && http.GetRouteValue("repo") is string name
+                && !name.EndsWith(".git", StringComparison.OrdinalIgnoreCase))
+                resource = current.Repository = await repositories.FindAsync(owner, name, http.RequestAborted);
         }
         var decision = await authorizer.DecideAsync(requirement, resource);
         if (!decision.IsAllowed)

@@ -54,6 +54,8 @@ public static class AccessPolicy
     public static Decision Decide(Caller caller, AccessRequirement requirement, object? resource) => requirement switch
     {
         RepositoryRequirement r when resource is Repository repo => Decide(caller, r.Action, repo),
+        // A repository that does not exist (the door found none by that name).
+        RepositoryRequirement when resource is null => DecideMissing(caller),
         CreateRepositoryRequirement => DecideCreate(caller, resource is true),
         AccountRequirement a => DecideAccount(caller, a),
         SignedInRequirement => Effective(caller).IsAuthenticated ? Decision.Allow : Decision.Challenge,
@@ -81,6 +83,23 @@ public static class AccessPolicy
         RepoAction.Write => "contents=write",
         _ => "administration=write",
     };
+
+    /// <summary>
+    /// What a repository requirement can be answered with before the repository is looked up, or null
+    /// when the answer needs it. An anonymous caller (a suspended account too) may write, administer or
+    /// delete nothing, so it is challenged on those whether the repository is public, private or
+    /// missing, as GitHub answers 401 before it looks: neither the answer nor the time it takes tells
+    /// a private name from a missing one. Reads need the repository (a public one is readable).
+    /// </summary>
+    public static Decision? DecideBeforeLookup(Caller caller, RepositoryRequirement requirement) =>
+        requirement.Action is RepoAction.Read or RepoAction.ReadContents || Effective(caller).IsAuthenticated ? null : Decision.Challenge;
+
+    /// <summary>
+    /// A repository that does not exist is answered as a private one the caller may not read
+    /// (<see cref="Decide(Caller, RepoAction, Repository)"/>): a challenge to the anonymous, absent to
+    /// everyone else, so that no door can tell the two apart.
+    /// </summary>
+    public static Decision DecideMissing(Caller caller) => Effective(caller).IsAuthenticated ? Decision.NotFound : Decision.Challenge;
 
     public static Decision Decide(Caller caller, RepoAction action, Repository repo)
     {

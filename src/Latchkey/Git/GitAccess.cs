@@ -49,10 +49,15 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
         }
 
         var caller = current.Caller;
-        var repo = await repositories.FindAsync(owner, repoName, context.RequestAborted);
-        var decision = repo is null
-            ? (caller.IsAuthenticated ? Decision.NotFound : Decision.Challenge)
-            : await authorizer.DecideAsync(new RepositoryRequirement(action), repo);
+        var requirement = new RepositoryRequirement(action);
+        // An anonymous push is challenged before the lookup; a missing repository is the policy's to answer too.
+        Repository? repo = null;
+        var decision = AccessPolicy.DecideBeforeLookup(caller, requirement);
+        if (decision is null)
+        {
+            repo = await repositories.FindAsync(owner, repoName, context.RequestAborted);
+            decision = await authorizer.DecideAsync(requirement, repo);
+        }
 
         switch (decision.Kind)
         {

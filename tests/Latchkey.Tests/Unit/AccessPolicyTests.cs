@@ -464,4 +464,39 @@ public sealed class AccessPolicyTests
         foreach (var repo in new[] { RepositoryOf(false), RepositoryOf(true), shared, new Repository { Id = 13, OwnerId = 9, Name = "other", NormalizedName = "OTHER", IsPrivate = true } })
             Assert.Equal(AccessPolicy.Decide(who, RepoAction.Read, repo).IsAllowed, filter(repo));
     }
+
+    [Theory]
+    [MemberData(nameof(EveryCaller))]
+    public void A_missing_repository_is_answered_as_a_private_one_the_caller_may_not_read(string caller)
+    {
+        var who = MoreCallers(caller);
+        // Someone else's private repository (owner 9), with no collaborator.
+        var hidden = new Repository { Id = 14, OwnerId = 9, Name = "hidden", NormalizedName = "HIDDEN", IsPrivate = true };
+        foreach (var action in Enum.GetValues<RepoAction>())
+        {
+            var requirement = new RepositoryRequirement(action);
+            Assert.Equal(AccessPolicy.Decide(who, requirement, hidden), AccessPolicy.Decide(who, requirement, null));
+            Assert.Equal(AccessPolicy.DecideMissing(who), AccessPolicy.Decide(who, requirement, null));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCaller))]
+    public void What_is_decided_before_the_lookup_is_what_the_lookup_would_decide_for_any_repository(string caller)
+    {
+        var who = MoreCallers(caller);
+        var anonymous = !who.IsAuthenticated || who.User!.IsSuspended;
+        foreach (var action in Enum.GetValues<RepoAction>())
+        {
+            var requirement = new RepositoryRequirement(action);
+            var early = AccessPolicy.DecideBeforeLookup(who, requirement);
+            var writes = action is RepoAction.Write or RepoAction.Admin or RepoAction.Delete;
+            // Only an anonymous write is answered without the repository, and then with a challenge (401).
+            Assert.Equal(anonymous && writes ? Decision.Challenge : null, early);
+            if (early is null)
+                continue;
+            foreach (var repo in new[] { RepositoryOf(false), RepositoryOf(true), null })
+                Assert.Equal(early, AccessPolicy.Decide(who, requirement, repo));
+        }
+    }
 }
