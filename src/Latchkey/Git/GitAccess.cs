@@ -66,11 +66,11 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                 await WritePlainAsync(context, StatusCodes.Status404NotFound, "Repository not found.\n");
                 return null;
             default:
-                await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied,
+                await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied, TokenFormat.Redact(
                     $"{(action == RepoAction.Write ? "Push to" : "Access to")} {repo!.Owner!.UserName}/{repo.Name}" +
                     (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope"
                         : decision.MissingPermission is { } permission ? $": the token lacks the {FineGrainedPermissions.Label(permission)} permission"
-                        : ": not permitted for this account"),
+                        : ": not permitted for this account")),
                     succeeded: false, ct: context.RequestAborted);
                 await WritePlainAsync(context, StatusCodes.Status403Forbidden,
                     $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n" +

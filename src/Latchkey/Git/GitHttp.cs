@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
+using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Latchkey.Git;
@@ -127,7 +128,7 @@ public static class GitHttp
             if (process.ExitCode != 0)
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GitHttp))
-                    .LogWarning("{Service} exited with {Code}: {Error}", service, process.ExitCode, error.Trim());
+                    .LogWarning("{Service} exited with {Code}: {Error}", service, process.ExitCode, TokenFormat.Redact(error.Trim()));
             }
             return process.ExitCode == 0;
         }

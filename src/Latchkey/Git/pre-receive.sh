@@ -1,8 +1,8 @@
 #!/bin/bash
 # Latchkey push protection (installed by the server; changes here are overwritten).
-# Lists token-shaped strings in what this push adds (file contents, merges included, and commit
-# messages), hands them to the server, and waits for its verdict: a live Latchkey token refuses the
-# whole push before any ref moves. Any failure here refuses the push too (fail closed).
+# Lists token-shaped strings in what this push adds (ref names, file contents, merges included, and
+# commit messages), hands them to the server, and waits for its verdict: a live Latchkey token refuses
+# the whole push before any ref moves. Any failure here refuses the push too (fail closed).
 set -o pipefail
 [ -n "$LATCHKEY_PUSH_SCAN" ] || exit 0
 scan="$LATCHKEY_PUSH_SCAN"
@@ -16,6 +16,21 @@ refuse() {
 : > "$found" || refuse
 zero=0000000000000000000000000000000000000000
 updates=$(cat) || refuse
+# Ref names first: a token as a branch or tag name would be shown to every reader of the repository.
+# Deleting such a ref is always allowed.
+while read -r old new ref; do
+  [ "$new" = "$zero" ] && continue
+  case "$ref" in
+    refs/heads/*) kind="(branch name)" ;;
+    refs/tags/*) kind="(tag name)" ;;
+    *) kind="(ref name)" ;;
+  esac
+  rest=$ref
+  while [[ $rest =~ $pattern ]]; do
+    printf '%s\t%s\t%s\n' "$new" "$kind" "${BASH_REMATCH[0]}" >> "$found" || refuse
+    rest=${rest#*"${BASH_REMATCH[0]}"}
+  done
+done <<< "$updates"
 # Working files sit beside the scan file, in the folder the server removes after the push.
 work=${scan%/*}
 # Every object this push adds (commits, tags, trees, blobs), read once, in two halves at once, each
@@ -43,7 +58,6 @@ first=$!
 scan_part "$work/second.list" > "$work/second" || refuse
 wait "$first" || refuse
 candidates=$(sort -u "$work/first" "$work/second") || refuse
-[ -n "$candidates" ] || { rm -f "$found"; exit 0; }
 # Only then: where each candidate is, for the message. A candidate found nowhere in particular
 # is still reported (as "this push"): the server judges the token, not the place.
 for token in $candidates; do
@@ -75,10 +89,7 @@ for token in $candidates; do
     printf '%s\t%s\t%s\n' "${somewhere:-$zero}" "(this push)" "$token" >> "$found"
   fi
 done
-if [ ! -s "$found" ]; then
-  rm -f "$found"
-  exit 0
-fi
+[ -s "$found" ] || { rm -f "$found"; exit 0; }
 mv "$found" "$scan" || refuse
 # No verdict within a minute refuses the push.
 tries=0
