@@ -28,6 +28,8 @@ public sealed class DataAtRestTests
 
         Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(server.DataDirectory));
         Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "repositories")));
+        // Push protection's work folders hold a push's candidate tokens while it is checked.
+        Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "push-protection")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(server.DataDirectory, "token-hmac.key")));
 
         var key = await KeyXmlAsync(server);

@@ -24,9 +24,16 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
         return (name, web, token, git, Path.Combine(git.WorkDirectory, "app"), url);
     }
 
+    private static int _lastAddress;
+
+    /// <summary>
+    /// Uses a token, each time from another loopback address: a revoked token's 401 counts against its
+    /// address in the brute-force throttle, and the tests of this class share one server (and its clock).
+    /// </summary>
     private async Task<HttpStatusCode> UseAsync(string owner, string token)
     {
-        using var http = new HttpClient { BaseAddress = Server.BaseAddress };
+        var from = IPAddress.Parse($"127.0.1.{Interlocked.Increment(ref _lastAddress)}");
+        using var http = new HttpClient(WebSession.Handler(null, from)) { BaseAddress = Server.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Get, $"{owner}/app.git/info/refs?service=git-upload-pack");
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
         using var response = await http.SendAsync(request);
@@ -84,6 +91,82 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
         Assert.True(reset.Succeeded, reset.ToString());
         var clean = await git.PushAsync(clone, url, name, spare, "HEAD:main");
         Assert.True(clean.Succeeded, clean.ToString());
+    }
+
+    /// <summary>What the server said (git's "remote:" lines), apart from what the client prints of its own refspec.</summary>
+    private static string RemoteLines(GitRun push) =>
+        string.Join('\n', push.Error.Split('\n').Where(line => line.StartsWith("remote:", StringComparison.Ordinal)));
+
+    /// <summary>The mail sent to an account, decoded (a body with a non-ASCII character travels encoded) and raw.</summary>
+    private string OwnersMail(string name) => string.Join('\n', Directory.EnumerateFiles(Path.Combine(Server.DataDirectory, "mail"), "*.eml")
+        .Select(file => (Raw: File.ReadAllText(file), Message: MimeKit.MimeMessage.Load(file)))
+        .Where(m => m.Message.To.Mailboxes.Any(to => to.Address == $"{name}@example.test"))
+        .Select(m => m.Message.TextBody + "\n" + m.Raw));
+
+    [Theory]
+    [InlineData("refs/heads/", "(branch name)")]
+    [InlineData("refs/tags/", "(tag name)")]
+    public async Task A_live_token_as_a_ref_name_is_refused_before_the_ref_exists_and_revoked(string namespaceOfRefs, string where)
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+
+        // Nothing new in the push but the name: the commit is already on the server.
+        var push = await git.PushAsync(clone, url, name, spare, $"HEAD:{namespaceOfRefs}{token}");
+
+        Assert.False(push.Succeeded, push.ToString());
+        var remote = RemoteLines(push);
+        Assert.Contains("remote: error: Push cannot contain secrets", remote, StringComparison.Ordinal);
+        Assert.Contains($", path {where}", remote, StringComparison.Ordinal);
+        Assert.Contains("pre-receive hook declined", push.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, remote, StringComparison.Ordinal);
+
+        // No reader ever sees the ref, and the token is dead while the one that pushed still works.
+        var refs = await git.RunAsync(null, name, spare, "ls-remote", url);
+        Assert.True(refs.Succeeded, refs.ToString());
+        Assert.Contains("refs/heads/main", refs.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, refs.Output, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+        Assert.Equal(HttpStatusCode.OK, await UseAsync(name, spare));
+
+        var (_, log) = await web.GetAsync("/settings/security-log");
+        Assert.Contains($"found by push protection in a push to {name}/app, commit ", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+        Assert.Contains($"path {where}", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, log, StringComparison.Ordinal);
+        Assert.Contains("found by push protection", OwnersMail(name), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, OwnersMail(name), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, Server.AllLogs, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_in_a_file_path_is_masked_in_every_message_push_protection_writes()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        await git.CommitFileAsync("app", $"keys/{token}.env", $"TOKEN={token}\n", "Keep the key where the deploy script finds it");
+
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+
+        Assert.False(push.Succeeded, push.ToString());
+        var masked = TokenFormat.Redact(token);
+        Assert.NotEqual(token, masked);
+        Assert.Contains($", path keys/{masked}.env", push.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+
+        // The revocation reason names the place, masked, in the security log and in the owner's mail.
+        var (_, log) = await web.GetAsync("/settings/security-log");
+        Assert.Contains($"found by push protection in a push to {name}/app, commit ", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+        Assert.Contains($"path keys/{masked}.env", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+        Assert.DoesNotContain(token, log, StringComparison.Ordinal);
+        var mail = OwnersMail(name);
+        Assert.Contains($"path keys/{masked}.env", mail, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, mail, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, Server.AllLogs, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using Latchkey.Authorization;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
@@ -21,6 +22,8 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
     public RepositoryStore Store => store;
 
     public long? MaxRequestBytes => options.Value.MaxPushBytes;
+
+    public TimeSpan MaxPushDuration => TimeSpan.FromMinutes(options.Value.MaxPushMinutes);
 
     /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
     public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action)
@@ -71,11 +74,11 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                 await WritePlainAsync(context, StatusCodes.Status404NotFound, "Repository not found.\n");
                 return null;
             default:
-                await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied,
+                await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied, TokenFormat.Redact(
                     $"{(action == RepoAction.Write ? "Push to" : "Access to")} {repo!.Owner!.UserName}/{repo.Name}" +
                     (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope"
                         : decision.MissingPermission is { } permission ? $": the token lacks the {FineGrainedPermissions.Label(permission)} permission"
-                        : ": not permitted for this account"),
+                        : ": not permitted for this account")),
                     succeeded: false, ct: context.RequestAborted);
                 await WritePlainAsync(context, StatusCodes.Status403Forbidden,
                     $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n" +
@@ -109,10 +112,21 @@ public sealed class GitOptions
     /// <summary>Largest accepted git request body, also after gzip decompression.</summary>
     public long MaxPushBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Longest a push (one git-receive-pack request) may run, in minutes; then it is cut and moves no
+    /// ref. The default lets the largest push (Git:MaxPushBytes) through at about 2.4 Mbit/s. Because no push outlives it,
+    /// <see cref="GitLeftoverSweep"/> may remove what is older on a data directory that several nodes share.
+    /// </summary>
+    public int MaxPushMinutes { get; set; } = 120;
+
+    public const int MaxPushMinutesCeiling = 7 * 24 * 60;
+
     public sealed class Validator : IValidateOptions<GitOptions>
     {
-        public ValidateOptionsResult Validate(string? name, GitOptions options) => options.MaxPushBytes < 1
-            ? ValidateOptionsResult.Fail($"Git:MaxPushBytes must be a positive number of bytes, not {options.MaxPushBytes}.")
-            : ValidateOptionsResult.Success;
+        public ValidateOptionsResult Validate(string? name, GitOptions options) => OptionRules.Check(
+            options.MaxPushBytes < 1 ? $"Git:MaxPushBytes must be a positive number of bytes, not {options.MaxPushBytes}." : null,
+            options.MaxPushMinutes is < 1 or > MaxPushMinutesCeiling
+                ? $"Git:MaxPushMinutes must be a number of minutes from 1 to {MaxPushMinutesCeiling} (a week), not {options.MaxPushMinutes}."
+                : null);
     }
 }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Latchkey.Authorization;
 using Latchkey.Repositories;
+using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace Latchkey.Git;
@@ -48,7 +49,7 @@ public static class GitHttp
             var line = $"# service={service}\n";
             await context.Response.Body.WriteAsync(Encoding.ASCII.GetBytes($"{line.Length + 4:x4}{line}0000"), context.RequestAborted);
         }
-        await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: true, protocol, maxBodyBytes: 0);
+        await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: true, protocol, maxBodyBytes: 0, context.RequestAborted);
     }
 
     private static async Task Rpc(HttpContext context, string owner, string repo, string service, GitAccess access)
@@ -70,26 +71,37 @@ public static class GitHttp
         SetNoCache(context.Response);
         if (service == UploadPack)
         {
-            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes);
+            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted);
             return;
         }
 
         var repoPath = access.Store.PathOf(target);
         PushProtection.InstallHook(repoPath);
         var protection = context.RequestServices.GetRequiredService<PushProtection>();
+        // No push runs longer than Git:MaxPushMinutes: what a push leaves on disk older than that is a
+        // crash's leftover, which GitLeftoverSweep may remove even where several nodes share the disk.
+        using var deadline = new CancellationTokenSource(access.MaxPushDuration, context.RequestServices.GetRequiredService<TimeProvider>());
+        using var push = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
         PushProtection.Session? session = null;
         try
         {
-            var completed = await RunServiceAsync(context, repoPath, service, advertise: false, GitProtocol(context), access.MaxRequestBytes,
+            var completed = await RunServiceAsync(context, repoPath, service, advertise: false, GitProtocol(context), access.MaxRequestBytes, push.Token,
                 (info, exited) =>
                 {
-                    session = PushProtection.Begin(info);
-                    return protection.WatchAsync(session, target, exited, context.RequestAborted);
+                    session = protection.Begin(info);
+                    return protection.WatchAsync(session, target, exited, push.Token);
                 });
             if (session is not null)
                 await protection.FinishAsync(session, target, GitAccess.PusherId(context), CancellationToken.None);
             if (completed)
                 await access.Repositories.RecordPushAsync(target, CancellationToken.None);
+            if (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GitHttp))
+                    .LogWarning("A push to repository {RepositoryId} was cut after Git:MaxPushMinutes ({Minutes})", target.Id, (int)access.MaxPushDuration.TotalMinutes);
+                // The client hears of it as a cut connection, not as a short answer that looks whole.
+                context.Abort();
+            }
         }
         finally
         {
@@ -99,7 +111,7 @@ public static class GitHttp
 
     /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>
     private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol, long? maxBodyBytes,
-        Func<ProcessStartInfo, Task, Task>? companion = null)
+        CancellationToken ct, Func<ProcessStartInfo, Task, Task>? companion = null)
     {
         List<string> args = [service["git-".Length..], "--stateless-rpc"];
         if (advertise)
@@ -108,8 +120,7 @@ public static class GitHttp
         var info = GitCommand.StartInfo(repoPath, args);
         if (protocol is not null)
             info.Environment["GIT_PROTOCOL"] = protocol;
-
-        var ct = context.RequestAborted;
+        ServerLifeline.Attach(info);
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var beside = companion?.Invoke(info, exited.Task);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
@@ -127,7 +138,7 @@ public static class GitHttp
             if (process.ExitCode != 0)
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GitHttp))
-                    .LogWarning("{Service} exited with {Code}: {Error}", service, process.ExitCode, error.Trim());
+                    .LogWarning("{Service} exited with {Code}: {Error}", service, process.ExitCode, TokenFormat.Redact(error.Trim()));
             }
             return process.ExitCode == 0;
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
@@ -9,13 +10,14 @@ namespace Latchkey.Git;
 public sealed record PushFinding(string Commit, string Path, PersonalAccessToken Token);
 
 /// <summary>
-/// Push protection: a push whose new blobs hold a live Latchkey token is refused before any ref
-/// moves, and the token is revoked (it now sits in someone's history). The repository's
-/// pre-receive hook finds token-shaped strings; the server decides which are live (only it holds
-/// the digest key) and answers through files in a private temporary folder. No verdict within a
-/// minute refuses the push (fail closed).
+/// Push protection: a push whose new objects or ref names hold a live Latchkey token is refused
+/// before any ref moves, and the token is revoked (it now sits in someone's history). The
+/// repository's pre-receive hook finds token-shaped strings; the server decides which are live (only
+/// it holds the digest key) and answers through files in an owner-only work folder under the data
+/// directory (<see cref="DataDirectory.PushProtection"/>, wiped by <see cref="GitLeftoverSweep"/>).
+/// No verdict within a minute, or a server that died, refuses the push (fail closed).
 /// </summary>
-public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, ILogger<PushProtection> logger)
+public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, DataDirectory data, ILogger<PushProtection> logger)
 {
     private static readonly Lazy<string> Hook = new(() =>
     {
@@ -43,7 +45,17 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, I
 
     public sealed class Session : IDisposable
     {
-        private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("latchkey-push-");
+        private readonly DirectoryInfo _folder;
+
+        internal Session(string root)
+        {
+            // Not the system temp folder: other local users may list it, and nothing there is ever
+            // swept of what a crashed server left (the candidate tokens of a push).
+            HostingSetup.CreatePrivateDirectory(root);
+            var path = Path.Combine(root, Guid.NewGuid().ToString("N"));
+            HostingSetup.CreatePrivateDirectory(path);
+            _folder = new DirectoryInfo(path);
+        }
 
         public string ScanFile => Path.Combine(_folder.FullName, "scan");
         public string VerdictFile => Path.Combine(_folder.FullName, "verdict");
@@ -61,9 +73,9 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, I
         }
     }
 
-    public static Session Begin(ProcessStartInfo receivePack)
+    public Session Begin(ProcessStartInfo receivePack)
     {
-        var session = new Session();
+        var session = new Session(data.PushProtection);
         receivePack.Environment["LATCHKEY_PUSH_SCAN"] = session.ScanFile;
         receivePack.Environment["LATCHKEY_PUSH_VERDICT"] = session.VerdictFile;
         return session;
@@ -85,7 +97,17 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, I
 
     private async Task JudgeAsync(Session session, Repository repo, CancellationToken ct)
     {
-        foreach (var line in await File.ReadAllLinesAsync(session.ScanFile, ct))
+        string[] lines;
+        try
+        {
+            lines = await File.ReadAllLinesAsync(session.ScanFile, ct);
+        }
+        catch (FileNotFoundException)
+        {
+            // The hook gave up (and refused) between handing over and our reading: nothing to answer.
+            return;
+        }
+        foreach (var line in lines)
         {
             var parts = line.Split('\t');
             if (parts.Length != 3 || !TokenFormat.TryParse(parts[2], out _))
@@ -104,8 +126,9 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, I
             verdict.Append("deny\n");
             verdict.Append("error: Push cannot contain secrets\n\n");
             verdict.Append("Push protection found a live Latchkey personal access token in this push:\n");
+            // The pusher sent the path, but a path may be the token itself: shown masked, like everywhere else.
             foreach (var finding in session.Findings)
-                verdict.Append(CultureInvariant($"  commit {finding.Commit[..12]}, path {finding.Path}\n"));
+                verdict.Append(TokenFormat.Redact(CultureInvariant($"  commit {finding.Commit[..12]}, path {finding.Path}\n")));
             verdict.Append("\nThe token has been revoked: it is in these commits' history now.\n");
             verdict.Append("Remove the secret from your commits (for example with git rebase -i or git commit --amend)\n");
             verdict.Append("and push again. Create a new token at Settings > Developer settings if you still need one.\n");
@@ -119,15 +142,18 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, I
     /// <summary>After receive-pack: revoke every token found, and tell its owner and the pusher.</summary>
     public async Task FinishAsync(Session session, Repository repo, long pusherId, CancellationToken ct)
     {
+        // Every text here reaches a security log and the owner's mail: a token in it (a path or a ref
+        // name may be one, live or revoked) is masked at source.
         foreach (var finding in session.Findings)
         {
-            var where = $"{repo.Owner?.UserName}/{repo.Name}, commit {finding.Commit[..12]}, path {finding.Path}";
+            var where = TokenFormat.Redact($"{repo.Owner?.UserName}/{repo.Name}, commit {finding.Commit[..12]}, path {finding.Path}");
             await tokens.RevokeAsync(finding.Token, $"found by push protection in a push to {where}", ct);
             if (pusherId != finding.Token.UserId)
                 await log.RecordAsync(pusherId, SecurityActions.PushBlocked, $"A push to {where} held another account's token; it was revoked", succeeded: false, ct: ct);
         }
         if (session.Findings.Count > 0)
-            await log.RecordAsync(pusherId, SecurityActions.PushBlocked, $"A push to {repo.Owner?.UserName}/{repo.Name} was refused: it held {session.Findings.Count} live token(s)", succeeded: false, ct: ct);
+            await log.RecordAsync(pusherId, SecurityActions.PushBlocked,
+                TokenFormat.Redact($"A push to {repo.Owner?.UserName}/{repo.Name} was refused: it held {session.Findings.Count} live token(s)"), succeeded: false, ct: ct);
     }
 
     private static string CultureInvariant(FormattableString text) => FormattableString.Invariant(text);

@@ -1,23 +1,69 @@
 #!/bin/bash
 # Latchkey push protection (installed by the server; changes here are overwritten).
-# Lists token-shaped strings in what this push adds (file contents, merges included, and commit
-# messages), hands them to the server, and waits for its verdict: a live Latchkey token refuses the
-# whole push before any ref moves. Any failure here refuses the push too (fail closed).
+# Lists token-shaped strings in what this push adds (ref names, file contents, merges included, and
+# commit messages), hands them to the server, and waits for its verdict: a live Latchkey token refuses
+# the whole push before any ref moves. Any failure here refuses the push too (fail closed).
 set -o pipefail
 [ -n "$LATCHKEY_PUSH_SCAN" ] || exit 0
 scan="$LATCHKEY_PUSH_SCAN"
 verdict="$LATCHKEY_PUSH_VERDICT"
 found="$scan.partial"
 pattern='lk[pf]_[A-Za-z0-9]{36}'
+# Working files sit beside the scan file, in the folder the server removes after the push. They hold
+# candidate tokens, so they go as soon as this hook ends, however it ends (the server may be gone).
+work=${scan%/*}
+cleanup() {
+  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+  rm -f "$found" "$scan" "$verdict" "$work/objects" "$work/first.list" "$work/second.list" "$work/first" "$work/second"
+}
+trap cleanup EXIT
+trap 'exit 1' TERM INT HUP
 refuse() {
   echo "Push protection could not check this push for secrets; it was refused. Try again." >&2
   exit 1
 }
+# Is the server that started this push still alive? The same process, not merely the same process id:
+# where /proc has it, the start time the server passed must match (ids are reused; start times are
+# not), and a zombie counts as dead. Elsewhere kill -0. No server named: a hand-run hook, alive.
+server_alive() {
+  [ -n "$LATCHKEY_SERVER_PID" ] || return 0
+  if [ -n "$LATCHKEY_SERVER_START" ] && [ -d /proc/self ]; then
+    local stat fields
+    { read -r stat < "/proc/$LATCHKEY_SERVER_PID/stat"; } 2>/dev/null || return 1
+    read -ra fields <<< "${stat##*) }"
+    [ "${fields[0]}" != Z ] && [ "${fields[0]}" != X ] && [ "${fields[19]}" = "$LATCHKEY_SERVER_START" ]
+  else
+    kill -0 "$LATCHKEY_SERVER_PID" 2>/dev/null
+  fi
+}
+# When the server dies mid-push nobody will read a verdict or a report. Reading and writing git
+# notice it (their pipes close), this hook would not: the watchdog ends the push's whole process
+# group (receive-pack, this hook, its git and grep) within a fifth of a second. Only when the server
+# started receive-pack in a session of its own: otherwise the group is shared with the server's own
+# parent (a shell, a service manager, a test runner), which must not be touched.
+watchdog=""
+if [ -n "$LATCHKEY_SERVER_PID" ] && [ "$LATCHKEY_OWN_SESSION" = 1 ]; then
+  { while server_alive; do sleep 0.2; done; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
+  watchdog=$!
+fi
 : > "$found" || refuse
 zero=0000000000000000000000000000000000000000
 updates=$(cat) || refuse
-# Working files sit beside the scan file, in the folder the server removes after the push.
-work=${scan%/*}
+# Ref names first: a token as a branch or tag name would be shown to every reader of the repository.
+# Deleting such a ref is always allowed.
+while read -r old new ref; do
+  [ "$new" = "$zero" ] && continue
+  case "$ref" in
+    refs/heads/*) kind="(branch name)" ;;
+    refs/tags/*) kind="(tag name)" ;;
+    *) kind="(ref name)" ;;
+  esac
+  rest=$ref
+  while [[ $rest =~ $pattern ]]; do
+    printf '%s\t%s\t%s\n' "$new" "$kind" "${BASH_REMATCH[0]}" >> "$found" || refuse
+    rest=${rest#*"${BASH_REMATCH[0]}"}
+  done
+done <<< "$updates"
 # Every object this push adds (commits, tags, trees, blobs), read once, in two halves at once, each
 # through git cat-file and grep: usually no token-shaped string turns up at all. receive-pack keeps
 # what the push sent in a quarantine object directory until the hook allows it, so listing that
@@ -43,7 +89,7 @@ first=$!
 scan_part "$work/second.list" > "$work/second" || refuse
 wait "$first" || refuse
 candidates=$(sort -u "$work/first" "$work/second") || refuse
-[ -n "$candidates" ] || { rm -f "$found"; exit 0; }
+rm -f "$work/first" "$work/second"
 # Only then: where each candidate is, for the message. A candidate found nowhere in particular
 # is still reported (as "this push"): the server judges the token, not the place.
 for token in $candidates; do
@@ -75,16 +121,14 @@ for token in $candidates; do
     printf '%s\t%s\t%s\n' "${somewhere:-$zero}" "(this push)" "$token" >> "$found"
   fi
 done
-if [ ! -s "$found" ]; then
-  rm -f "$found"
-  exit 0
-fi
+[ -s "$found" ] || exit 0
 mv "$found" "$scan" || refuse
-# No verdict within a minute refuses the push.
+# No verdict within a minute, or no server any more, refuses the push.
 tries=0
 while [ ! -f "$verdict" ]; do
   tries=$((tries + 1))
   [ "$tries" -gt 1200 ] && refuse
+  server_alive || refuse
   sleep 0.05
 done
 first=$(head -n 1 "$verdict")

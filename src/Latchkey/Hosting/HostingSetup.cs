@@ -1,10 +1,13 @@
 namespace Latchkey.Hosting;
 
-/// <summary>The data directory: the SQLite file, bare repositories and server keys live under it.</summary>
+/// <summary>The data directory: the SQLite file, bare repositories, server keys and push protection's work folders live under it.</summary>
 public sealed record DataDirectory(string Path)
 {
     public string Database => System.IO.Path.Combine(Path, "latchkey.db");
     public string Repositories => System.IO.Path.Combine(Path, "repositories");
+
+    /// <summary>Push protection's work folders, one per push (owner-only; they hold candidate tokens while a push is checked).</summary>
+    public string PushProtection => System.IO.Path.Combine(Path, "push-protection");
 }
 
 /// <summary>The site itself (section "Latchkey").</summary>
@@ -54,7 +57,8 @@ public static class HostingSetup
         return builder;
     }
 
-    private static void CreatePrivateDirectory(string path)
+    /// <summary>Creates <paramref name="path"/> (and makes an existing one) readable by its owner only.</summary>
+    public static void CreatePrivateDirectory(string path)
     {
         if (OperatingSystem.IsWindows())
         {

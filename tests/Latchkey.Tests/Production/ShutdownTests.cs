@@ -40,26 +40,6 @@ public sealed class ShutdownTests
         return (body.ToArray(), commit);
     }
 
-    /// <summary>Sends the first part of the body, then waits for <paramref name="release"/> before the rest.</summary>
-    private sealed class HeldBackContent(byte[] body, TaskCompletionSource firstPartSent, Task release) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
-        {
-            var half = body.Length / 2;
-            await stream.WriteAsync(body.AsMemory(0, half));
-            await stream.FlushAsync();
-            firstPartSent.TrySetResult();
-            await release;
-            await stream.WriteAsync(body.AsMemory(half));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = body.Length;
-            return true;
-        }
-    }
-
     private static async Task<(ServerProcess Node, string Data, string Token)> StartWithRepositoryAsync(string shutdownTimeout)
     {
         var data = Directory.CreateTempSubdirectory("latchkey-shutdown-").FullName;
