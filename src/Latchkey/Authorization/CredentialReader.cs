@@ -22,7 +22,7 @@ public enum CredentialOutcome
     /// <summary>A password where a token belongs: refused without checking it.</summary>
     PasswordNotSupported,
 
-    /// <summary>This client address failed too often; it must wait (<see cref="CredentialResult.RetryAfter"/>).</summary>
+    /// <summary>A failed credential from an address that failed too often; it must wait (<see cref="CredentialResult.RetryAfter"/>). A valid credential is never throttled.</summary>
     Throttled,
 }
 
@@ -37,61 +37,69 @@ public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, 
 /// </summary>
 public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log)
 {
+    /// <summary>
+    /// A credential that verifies is accepted whatever its address's failure count: tokens carry
+    /// 178 random bits and a checksum, so refusing a valid one protects nothing, and one broken CI job
+    /// behind an office's address must not lock out everyone else there. Only failures are throttled:
+    /// past the limit they are refused (429, Retry-After) without being counted or logged again.
+    /// </summary>
     public async Task<CredentialResult> ReadAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
         if (header.Count == 0)
             return CredentialResult.Anonymous;
         var address = context.Connection.RemoteIpAddress;
+        var (result, passwordFor) = await ReadCredentialAsync(context);
+        if (result.Outcome is not (CredentialOutcome.BadToken or CredentialOutcome.PasswordNotSupported))
+            return result;
         if (await throttle.RetryAfterAsync(address) is { } wait)
         {
             return new CredentialResult(CredentialOutcome.Throttled, Caller.Anonymous,
                 $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait)} seconds.", wait);
         }
-        var result = await ReadCredentialAsync(context);
-        if (result.Outcome is CredentialOutcome.BadToken or CredentialOutcome.PasswordNotSupported)
-            await throttle.RecordFailureAsync(address);
+        if (passwordFor is not null)
+            await RecordPasswordAttemptAsync(passwordFor, context.RequestAborted);
+        await throttle.RecordFailureAsync(address);
         return result;
     }
 
-    private async Task<CredentialResult> ReadCredentialAsync(HttpContext context)
+    /// <summary>The credential's outcome, and for a password the username it was sent for (logged by the caller, unless throttled).</summary>
+    private async Task<(CredentialResult Result, string? PasswordFor)> ReadCredentialAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
         if (header.Count > 1 || !AuthenticationHeaderValue.TryParse(header[0], out var value))
-            return Malformed("The Authorization header could not be read.");
+            return (Malformed("The Authorization header could not be read."), null);
 
         string secret;
         if (value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
         {
             if (!TryDecodeBasic(value.Parameter, out var username, out var password))
-                return Malformed("The Basic credentials could not be decoded: expected base64 of username:password.");
+                return (Malformed("The Basic credentials could not be decoded: expected base64 of username:password."), null);
             if (TokenFormat.LooksLikeToken(password))
                 secret = password;
             else if (TokenFormat.LooksLikeToken(username) && (password.Length == 0 || password == "x-oauth-basic"))
                 secret = username;
             else
-            {
-                await RecordPasswordAttemptAsync(username, context.RequestAborted);
-                return new CredentialResult(CredentialOutcome.PasswordNotSupported, Caller.Anonymous);
-            }
+                return (new CredentialResult(CredentialOutcome.PasswordNotSupported, Caller.Anonymous), username);
         }
         else if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
                  || value.Scheme.Equals("token", StringComparison.OrdinalIgnoreCase))
         {
             if (string.IsNullOrWhiteSpace(value.Parameter))
-                return Malformed("The Authorization header has no token.");
+                return (Malformed("The Authorization header has no token."), null);
             secret = value.Parameter.Trim();
         }
         else
         {
-            return Malformed($"Unsupported authorization scheme. Use Basic with a personal access token as the password, or Bearer.");
+            return (Malformed($"Unsupported authorization scheme. Use Basic with a personal access token as the password, or Bearer."), null);
         }
 
+        // A mistyped or invented token fails its checksum here, before any database read.
         var use = new TokenUse(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
         var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
         return check.Result == TokenCheckResult.Valid
-            ? new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!), Token: check.Token)
-            : new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials");
+            ? (new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!), Token: check.Token), null)
+            : (new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials"), null);
     }
 
     /// <summary>A password sent for a real account goes into that account's security log (the password never does).</summary>

@@ -46,6 +46,20 @@ public sealed class CredentialThrottle(ICounters counters, TimeProvider clock, M
     /// <summary>Whole seconds for a Retry-After header, never zero.</summary>
     public static int Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 
-    private static string Key(IPAddress? address) =>
-        "ip:" + ((address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address)?.ToString() ?? "unknown");
+    /// <summary>
+    /// The address failures count against: an IPv4 address, or an IPv6 address's /64 (the network one
+    /// client gets; changing the last 64 bits must not escape the limit).
+    /// </summary>
+    public static string Key(IPAddress? address)
+    {
+        if (address is null)
+            return "ip:unknown";
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || IPAddress.IsLoopback(address))
+            return "ip:" + address;
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return "ip:" + new IPAddress(bytes) + "/64";
+    }
 }
