@@ -14,7 +14,8 @@ pattern='lk[pf]_[A-Za-z0-9]{36}'
 work=${scan%/*}
 cleanup() {
   [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
-  rm -f "$found" "$scan" "$verdict" "$work/objects" "$work/first.list" "$work/second.list" "$work/first" "$work/second"
+  # Everything in this push's own folder, the server's half-written verdict included (the server may be gone).
+  rm -f -- "$found" "$scan" "$verdict" "$work"/*
 }
 trap cleanup EXIT
 trap 'exit 1' TERM INT HUP
