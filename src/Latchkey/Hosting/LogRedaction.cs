@@ -70,7 +70,8 @@ public static class LogRedaction
     /// <summary>The value, or its text masked when that text holds a token (a string, a PathString, a Uri).</summary>
     private static object? Masked(object? value)
     {
-        if (value is null or ValueType)
+        // Numbers, dates, booleans and enums hold no token; a PathString (a struct) or a Uri may.
+        if (value is null || (value is IConvertible && value is not string))
             return value;
         var text = value as string ?? value.ToString() ?? "";
         var redacted = TokenFormat.Redact(text);
