@@ -12,13 +12,15 @@ pattern='lk[pf]_[A-Za-z0-9]{36}'
 # Working files sit beside the scan file, in the folder the server removes after the push. They hold
 # candidate tokens, so they go as soon as this hook ends, however it ends (the server may be gone).
 work=${scan%/*}
+remove_work() { rm -f -- "$found" "$scan" "$verdict" "$work"/*; }
 cleanup() {
-  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+  [ -n "$watchdog" ] && kill -KILL "$watchdog" 2>/dev/null
   # Everything in this push's own folder, the server's half-written verdict included (the server may be gone).
-  rm -f -- "$found" "$scan" "$verdict" "$work"/*
+  remove_work
 }
 trap cleanup EXIT
-trap 'exit 1' TERM INT HUP
+# PIPE too: once receive-pack is gone, a message to it would otherwise end this hook before its cleanup.
+trap 'exit 1' TERM INT HUP PIPE
 refuse() {
   echo "Push protection could not check this push for secrets; it was refused. Try again." >&2
   exit 1
@@ -39,12 +41,20 @@ server_alive() {
 }
 # When the server dies mid-push nobody will read a verdict or a report. Reading and writing git
 # notice it (their pipes close), this hook would not: the watchdog ends the push's whole process
-# group (receive-pack, this hook, its git and grep) within a fifth of a second. Only when the server
-# started receive-pack in a session of its own: otherwise the group is shared with the server's own
-# parent (a shell, a service manager, a test runner), which must not be touched.
+# group (receive-pack, this hook, its git and grep) within a fifth of a second, then (itself immune)
+# waits for this hook to be gone and removes the work files again, whatever way the hook ended. Only
+# when the server started receive-pack in a session of its own: otherwise the group is shared with
+# the server's own parent (a shell, a service manager, a test runner), which must not be touched.
 watchdog=""
 if [ -n "$LATCHKEY_SERVER_PID" ] && [ "$LATCHKEY_OWN_SESSION" = 1 ]; then
-  { while server_alive; do sleep 0.2; done; kill -TERM 0; } </dev/null >/dev/null 2>&1 &
+  hook=$$
+  { trap '' TERM
+    while server_alive; do sleep 0.2; done
+    kill -TERM 0
+    # (A few seconds at most: a hook nobody reaps stays a zombie, which kill -0 still finds.)
+    for _ in {1..60}; do kill -0 "$hook" || break; sleep 0.05; done
+    remove_work
+  } </dev/null >/dev/null 2>&1 &
   watchdog=$!
 fi
 : > "$found" || refuse
