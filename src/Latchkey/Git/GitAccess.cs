@@ -121,12 +121,21 @@ public sealed class GitOptions
 
     public const int MaxPushMinutesCeiling = 7 * 24 * 60;
 
+    /// <summary>
+    /// Longest a read whose cost grows with history (a commit list, a diff, blame, a comparison) may
+    /// run, in seconds; then git is stopped and the page or API says the operation took too long.
+    /// </summary>
+    public int BrowseSeconds { get; set; } = 10;
+
+    public TimeSpan BrowseLimit => TimeSpan.FromSeconds(BrowseSeconds);
+
     public sealed class Validator : IValidateOptions<GitOptions>
     {
         public ValidateOptionsResult Validate(string? name, GitOptions options) => OptionRules.Check(
             options.MaxPushBytes < 1 ? $"Git:MaxPushBytes must be a positive number of bytes, not {options.MaxPushBytes}." : null,
             options.MaxPushMinutes is < 1 or > MaxPushMinutesCeiling
                 ? $"Git:MaxPushMinutes must be a number of minutes from 1 to {MaxPushMinutesCeiling} (a week), not {options.MaxPushMinutes}."
-                : null);
+                : null,
+            options.BrowseSeconds is < 1 or > 600 ? $"Git:BrowseSeconds must be a number of seconds from 1 to 600, not {options.BrowseSeconds}." : null);
     }
 }

@@ -9,6 +9,20 @@ public sealed record GitResult(int ExitCode, byte[] Output, string Error)
     public string Text => Encoding.UTF8.GetString(Output);
 }
 
+/// <summary>A read that ran past its time limit (<c>Git:BrowseSeconds</c>); git was stopped.</summary>
+public sealed class GitTimeoutException(TimeSpan limit)
+    : Exception($"git took longer than {limit.TotalSeconds:0.#} seconds and was stopped.")
+{
+    public TimeSpan Limit { get; } = limit;
+}
+
+/// <summary>A read whose output grew past its size limit; git was stopped.</summary>
+public sealed class GitOutputTooLargeException(long limit)
+    : InvalidOperationException($"git output exceeded the allowed size ({limit} bytes).")
+{
+    public long Limit { get; } = limit;
+}
+
 /// <summary>Runs short git plumbing commands (not the transport, which streams) and captures output.</summary>
 public static class GitCommand
 {
@@ -58,6 +72,30 @@ public static class GitCommand
         }
     }
 
+    /// <summary>
+    /// <see cref="RunAsync"/> bounded in time, for reads whose cost depends on history (log, blame,
+    /// diff, compare): past <paramref name="limit"/> git is killed and <see cref="GitTimeoutException"/>
+    /// thrown, so no request hangs on a slow git.
+    /// </summary>
+    public static async Task<GitResult> RunWithinAsync(
+        string workingDirectory,
+        IEnumerable<string> args,
+        TimeSpan limit,
+        CancellationToken ct,
+        long maxOutputBytes = 64L * 1024 * 1024)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(limit);
+        try
+        {
+            return await RunAsync(workingDirectory, args, bounded.Token, maxOutputBytes: maxOutputBytes);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new GitTimeoutException(limit);
+        }
+    }
+
     public static async Task<GitResult> RunAsync(
         string workingDirectory,
         IEnumerable<string> args,
@@ -102,7 +140,7 @@ public static class GitCommand
         while ((read = await stream.ReadAsync(chunk, ct)) > 0)
         {
             if (buffer.Length + read > max)
-                throw new InvalidOperationException("git output exceeded the allowed size.");
+                throw new GitOutputTooLargeException(max);
             buffer.Write(chunk, 0, read);
         }
         return buffer.ToArray();
