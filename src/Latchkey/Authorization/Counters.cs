@@ -16,11 +16,6 @@ public interface ICounters
     /// fixed window of length <paramref name="window"/>, starting a new window when the current one ended.
     /// </summary>
     ValueTask<(DateTimeOffset Start, int Used)> AddAsync(string key, int amount, TimeSpan window, CancellationToken cancel = default);
-
-    /// <summary>Failures of <paramref name="key"/> within the sliding <paramref name="window"/>: how many, and the oldest.</summary>
-    ValueTask<(int Count, DateTimeOffset Oldest)> FailuresAsync(string key, TimeSpan window, CancellationToken cancel = default);
-
-    ValueTask RecordFailureAsync(string key, TimeSpan window, CancellationToken cancel = default);
 }
 
 /// <summary>A fixed-window count shared by the nodes (table RateCounters).</summary>
@@ -31,20 +26,11 @@ public sealed class RateCounter
     public int Used { get; set; }
 }
 
-/// <summary>One failed credential (table ThrottleFailures); rows older than the window are deleted.</summary>
-public sealed class ThrottleFailure
-{
-    public long Id { get; set; }
-    public string Key { get; set; } = "";
-    public DateTime At { get; set; }
-}
-
 /// <summary>Counts in this process: right for one process, which is what the embedded default is.</summary>
 public sealed class MemoryCounters(TimeProvider clock) : ICounters
 {
     private const int SweepAbove = 100_000;
     private readonly ConcurrentDictionary<string, (DateTimeOffset Start, int Used)> _windows = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> _failures = new(StringComparer.Ordinal);
 
     public ValueTask<(DateTimeOffset Start, int Used)> AddAsync(string key, int amount, TimeSpan window, CancellationToken cancel = default)
     {
@@ -62,48 +48,6 @@ public sealed class MemoryCounters(TimeProvider clock) : ICounters
             _ => (now, fresh),
             (_, old) => now - old.Start >= window ? (now, fresh) : (old.Start, Math.Max(0, old.Used + amount)));
         return ValueTask.FromResult(result);
-    }
-
-    public ValueTask<(int Count, DateTimeOffset Oldest)> FailuresAsync(string key, TimeSpan window, CancellationToken cancel = default)
-    {
-        if (!_failures.TryGetValue(key, out var queue))
-            return ValueTask.FromResult((0, DateTimeOffset.MinValue));
-        var now = clock.GetUtcNow();
-        lock (queue)
-        {
-            Trim(queue, now, window);
-            return ValueTask.FromResult(queue.Count == 0 ? (0, DateTimeOffset.MinValue) : (queue.Count, queue.Peek()));
-        }
-    }
-
-    public ValueTask RecordFailureAsync(string key, TimeSpan window, CancellationToken cancel = default)
-    {
-        var now = clock.GetUtcNow();
-        if (_failures.Count >= SweepAbove)
-        {
-            foreach (var (stale, old) in _failures)
-            {
-                lock (old)
-                {
-                    Trim(old, now, window);
-                    if (old.Count == 0)
-                        _failures.TryRemove(stale, out _);
-                }
-            }
-        }
-        var queue = _failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
-        lock (queue)
-        {
-            Trim(queue, now, window);
-            queue.Enqueue(now);
-        }
-        return ValueTask.CompletedTask;
-    }
-
-    private static void Trim(Queue<DateTimeOffset> queue, DateTimeOffset now, TimeSpan window)
-    {
-        while (queue.Count > 0 && now - queue.Peek() >= window)
-            queue.Dequeue();
     }
 }
 
@@ -134,25 +78,6 @@ public sealed class DatabaseCounters(LatchkeyDb db, TimeProvider clock) : ICount
             RETURNING c."WindowStart" AS "Start", c."Used" AS "Used"
             """).ToListAsync(cancel);
         return (Utc(rows[0].Start), rows[0].Used);
-    }
-
-    public async ValueTask<(int Count, DateTimeOffset Oldest)> FailuresAsync(string key, TimeSpan window, CancellationToken cancel = default)
-    {
-        var since = clock.GetUtcNow().UtcDateTime - window;
-        // One query: another node may delete expiring rows between two.
-        var found = await db.ThrottleFailures.AsNoTracking().Where(f => f.Key == key && f.At > since)
-            .GroupBy(f => f.Key)
-            .Select(g => new { Count = g.Count(), Oldest = g.Min(f => f.At) })
-            .FirstOrDefaultAsync(cancel);
-        return found is null ? (0, DateTimeOffset.MinValue) : (found.Count, Utc(found.Oldest));
-    }
-
-    public async ValueTask RecordFailureAsync(string key, TimeSpan window, CancellationToken cancel = default)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var expired = now - window;
-        await db.ThrottleFailures.Where(f => f.At <= expired).ExecuteDeleteAsync(cancel);
-        await db.Database.ExecuteSqlAsync($"""INSERT INTO "ThrottleFailures" ("Key", "At") VALUES ({key}, {now})""", cancel);
     }
 
     private static DateTimeOffset Utc(DateTime time) => new(DateTime.SpecifyKind(time, DateTimeKind.Utc));

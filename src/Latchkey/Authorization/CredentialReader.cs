@@ -52,14 +52,24 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
         var (result, passwordFor) = await ReadCredentialAsync(context);
         if (result.Outcome is not (CredentialOutcome.BadToken or CredentialOutcome.PasswordNotSupported))
             return result;
-        if (await throttle.RetryAfterAsync(address) is { } wait)
+        var ct = context.RequestAborted;
+        var wait = passwordFor is null
+            ? await throttle.TokenRetryAfterAsync(address, ct)
+            : await throttle.PasswordRetryAfterAsync(passwordFor, address, ct);
+        if (wait is not null)
         {
             return new CredentialResult(CredentialOutcome.Throttled, Caller.Anonymous,
-                $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait)} seconds.", wait);
+                $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait.Value)} seconds.", wait);
         }
-        if (passwordFor is not null)
-            await RecordPasswordAttemptAsync(passwordFor, context.RequestAborted);
-        await throttle.RecordFailureAsync(address);
+        if (passwordFor is null)
+        {
+            await throttle.RecordTokenFailureAsync(address, ct);
+        }
+        else
+        {
+            await RecordPasswordAttemptAsync(passwordFor, ct);
+            await throttle.RecordPasswordFailureAsync(passwordFor, address, ct);
+        }
         return result;
     }
 

@@ -5,8 +5,15 @@ namespace Latchkey.Authorization;
 /// <summary>Brute-force limits (configuration section "Security").</summary>
 public sealed class ThrottleOptions
 {
-    /// <summary>Failed credentials from one client address within <see cref="FailureWindow"/> before it is refused.</summary>
+    /// <summary>
+    /// Failed credentials within <see cref="FailureWindow"/> before further failures are refused: bad
+    /// tokens per client address, passwords per account and address.
+    /// </summary>
     public int FailureLimit { get; set; } = 10;
+
+    /// <summary>Failed passwords from one address for any accounts (password spraying) before its password failures are refused.</summary>
+    public int AddressFailureLimit { get; set; } = 100;
+
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Web sign-in lockout of an account after 10 failed passwords (Identity's lockout).</summary>
@@ -16,32 +23,61 @@ public sealed class ThrottleOptions
     {
         public Microsoft.Extensions.Options.ValidateOptionsResult Validate(string? name, ThrottleOptions options) => Hosting.OptionRules.Check(
             Hosting.OptionRules.AtLeast("Security:FailureLimit", options.FailureLimit, 1),
+            Hosting.OptionRules.AtLeast("Security:AddressFailureLimit", options.AddressFailureLimit, 1),
             Hosting.OptionRules.Positive("Security:FailureWindow", options.FailureWindow),
             Hosting.OptionRules.Positive("Security:LockoutDuration", options.LockoutDuration));
     }
 }
 
 /// <summary>
-/// One throttle for every door: failed web sign-ins, and bad tokens or passwords over git and the API,
-/// count against the client's address. Past the limit that address is refused (429) until its oldest
-/// failure leaves the window. Accounts are never locked by token failures, so guessing at someone's
-/// password cannot cut them off from their tokens; web sign-in additionally has Identity's lockout.
-/// The counts live in <see cref="ICounters"/>: per process on SQLite, shared by all nodes on PostgreSQL.
+/// One throttle for every door. Only failures count, and only failures are ever refused (429 with
+/// Retry-After, neither counted nor logged again): a credential that verifies is accepted whatever
+/// came before it. What a failure counts against:
+/// <list type="bullet">
+/// <item>a bad token, against the client's address (an IPv6 client's /64): tokens carry no account name;</item>
+/// <item>a password (web sign-in, sudo, or one sent to git or the API), against the account and the
+/// address together, so one person's typos behind an office's address lock out neither their
+/// colleagues nor, from elsewhere, themselves; and against the address alone with the much higher
+/// <see cref="ThrottleOptions.AddressFailureLimit"/>, which stops one address trying many accounts.</item>
+/// </list>
+/// A count is a fixed window from its first failure (one row per key, updated in place, in
+/// <see cref="ICounters"/>: per process on SQLite, shared by all nodes on PostgreSQL). Accounts are
+/// never locked by token failures; web sign-in additionally has Identity's lockout.
 /// </summary>
 public sealed class CredentialThrottle(ICounters counters, TimeProvider clock, Microsoft.Extensions.Options.IOptions<ThrottleOptions> options)
 {
-    /// <summary>How long the address must wait, or null when it may try.</summary>
-    public async ValueTask<TimeSpan?> RetryAfterAsync(IPAddress? address, CancellationToken cancel = default)
+    private ThrottleOptions Options => options.Value;
+
+    /// <summary>How long failed tokens from the address must wait, or null when it may try.</summary>
+    public ValueTask<TimeSpan?> TokenRetryAfterAsync(IPAddress? address, CancellationToken cancel = default) =>
+        RetryAfterAsync(Key(address), Options.FailureLimit, cancel);
+
+    public async ValueTask RecordTokenFailureAsync(IPAddress? address, CancellationToken cancel = default) =>
+        await counters.AddAsync(Failures + Key(address), 1, Options.FailureWindow, cancel);
+
+    /// <summary>How long failed passwords for the account from the address must wait, or null when they may try.</summary>
+    public async ValueTask<TimeSpan?> PasswordRetryAfterAsync(string account, IPAddress? address, CancellationToken cancel = default) =>
+        await RetryAfterAsync(Key(account, address), Options.FailureLimit, cancel)
+        ?? await RetryAfterAsync(PasswordsFrom + Key(address), Options.AddressFailureLimit, cancel);
+
+    public async ValueTask RecordPasswordFailureAsync(string account, IPAddress? address, CancellationToken cancel = default)
     {
-        var (count, oldest) = await counters.FailuresAsync(Key(address), options.Value.FailureWindow, cancel);
-        if (count < options.Value.FailureLimit)
+        await counters.AddAsync(Failures + Key(account, address), 1, Options.FailureWindow, cancel);
+        await counters.AddAsync(Failures + PasswordsFrom + Key(address), 1, Options.FailureWindow, cancel);
+    }
+
+    private async ValueTask<TimeSpan?> RetryAfterAsync(string key, int limit, CancellationToken cancel)
+    {
+        var (start, used) = await counters.AddAsync(Failures + key, 0, Options.FailureWindow, cancel);
+        if (used < limit)
             return null;
-        var wait = oldest + options.Value.FailureWindow - clock.GetUtcNow();
+        var wait = start + Options.FailureWindow - clock.GetUtcNow();
         return wait > TimeSpan.Zero ? wait : null;
     }
 
-    public ValueTask RecordFailureAsync(IPAddress? address, CancellationToken cancel = default) =>
-        counters.RecordFailureAsync(Key(address), options.Value.FailureWindow, cancel);
+    // Prefixes keep these counts apart from the API's rate-limit windows in the same table.
+    private const string Failures = "failures:";
+    private const string PasswordsFrom = "passwords-from:";
 
     /// <summary>Whole seconds for a Retry-After header, never zero.</summary>
     public static int Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
@@ -61,5 +97,15 @@ public sealed class CredentialThrottle(ICounters counters, TimeProvider clock, M
         var bytes = address.GetAddressBytes();
         Array.Clear(bytes, 8, 8);
         return "ip:" + new IPAddress(bytes) + "/64";
+    }
+
+    /// <summary>
+    /// An account (its name or e-mail as typed, case-folded) at an address. The account is hashed: the
+    /// key's length stays fixed and no typed name or e-mail address is kept in the counts.
+    /// </summary>
+    public static string Key(string account, IPAddress? address)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(account.Trim().ToUpperInvariant()));
+        return "account:" + Convert.ToHexStringLower(hash, 0, 16) + "@" + Key(address);
     }
 }

@@ -30,7 +30,6 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<Collaborator> Collaborators => Set<Collaborator>();
     public DbSet<RepositoryInvitation> Invitations => Set<RepositoryInvitation>();
     public DbSet<RateCounter> RateCounters => Set<RateCounter>();
-    public DbSet<ThrottleFailure> ThrottleFailures => Set<ThrottleFailure>();
     public DbSet<CredentialEpoch> CredentialEpochs => Set<CredentialEpoch>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -128,13 +127,6 @@ public abstract class LatchkeyDb(DbContextOptions options)
         {
             counter.HasKey(c => c.Key);
             counter.Property(c => c.Key).HasMaxLength(128);
-        });
-
-        builder.Entity<ThrottleFailure>(failure =>
-        {
-            failure.Property(f => f.Key).HasMaxLength(128);
-            failure.HasIndex(f => new { f.Key, f.At });
-            failure.HasIndex(f => f.At);
         });
 
         builder.Entity<Repository>(repo =>

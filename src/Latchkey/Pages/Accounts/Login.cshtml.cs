@@ -34,23 +34,24 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
     {
         const string Incorrect = "Incorrect username or password.";
         var address = HttpContext.Connection.RemoteIpAddress;
-        if (await throttle.RetryAfterAsync(address) is { } wait)
-        {
-            Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            ModelState.AddModelError(string.Empty, $"Too many failed sign-in attempts from your network. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))} minutes.");
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            return Page();
-        }
         var login = Input.Login?.Trim();
         if (string.IsNullOrEmpty(login) || string.IsNullOrEmpty(Input.Password) || Input.Password.Length > PasswordRules.MaxLength)
             return FormErrors(Incorrect);
+        // Failures count per account and address: another person's typos from the same office never lock this one out.
+        if (await throttle.PasswordRetryAfterAsync(login, address) is { } wait)
+        {
+            Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ModelState.AddModelError(string.Empty, $"Too many failed sign-in attempts for this account from your network. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))} minutes.");
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return Page();
+        }
 
         var user = login.Contains('@', StringComparison.Ordinal)
             ? await users.FindByEmailAsync(login)
             : await users.FindByNameAsync(login);
         if (user is null)
         {
-            await throttle.RecordFailureAsync(address);
+            await throttle.RecordPasswordFailureAsync(login, address);
             return FormErrors(Incorrect);
         }
 
@@ -59,7 +60,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
             // Checked before the password, but only said after a correct one: no account oracle.
             if (!await users.CheckPasswordAsync(user, Input.Password))
             {
-                await throttle.RecordFailureAsync(address);
+                await throttle.RecordPasswordFailureAsync(login, address);
                 await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
                 return FormErrors(Incorrect);
             }
@@ -70,7 +71,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         var result = await signIn.PasswordSignInAsync(user, Input.Password, isPersistent: false, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
-            await throttle.RecordFailureAsync(address);
+            await throttle.RecordPasswordFailureAsync(login, address);
             await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Web sign-in is locked after too many failed attempts", succeeded: false);
             // Only someone who knows the password learns that the account exists and is locked.
             if (!await users.CheckPasswordAsync(user, Input.Password))
@@ -79,7 +80,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         }
         if (!result.Succeeded)
         {
-            await throttle.RecordFailureAsync(address);
+            await throttle.RecordPasswordFailureAsync(login, address);
             await log.RecordAsync(user.Id, SecurityActions.SignInFailed, "Wrong password", succeeded: false);
             return FormErrors(Incorrect);
         }

@@ -29,13 +29,6 @@ public sealed class SudoModel(UserManager<User> users, SignInManager<User> signI
     {
         ReturnTo = returnTo ?? ReturnTo;
         var address = HttpContext.Connection.RemoteIpAddress;
-        if (await throttle.RetryAfterAsync(address) is { } wait)
-        {
-            Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(CultureInfo.InvariantCulture);
-            ModelState.AddModelError(string.Empty, "Too many failed attempts from your network. Try again later.");
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            return Page();
-        }
         if (await PreviousSession.ReadAsync(HttpContext) is not { } previous)
             return Challenge();
         // The page renders as the person it asks, though this request carries no session.
@@ -43,9 +36,16 @@ public sealed class SudoModel(UserManager<User> users, SignInManager<User> signI
         var user = await users.GetUserAsync(previous.Principal);
         if (user is null || user.IsSuspended)
             return Challenge();
+        if (await throttle.PasswordRetryAfterAsync(user.UserName!, address) is { } wait)
+        {
+            Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(CultureInfo.InvariantCulture);
+            ModelState.AddModelError(string.Empty, "Too many failed attempts from your network. Try again later.");
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return Page();
+        }
         if (string.IsNullOrEmpty(Password) || Password.Length > PasswordRules.MaxLength || !await users.CheckPasswordAsync(user, Password))
         {
-            await throttle.RecordFailureAsync(address);
+            await throttle.RecordPasswordFailureAsync(user.UserName!, address);
             await log.RecordAsync(user.Id, SecurityActions.SudoFailed, "Wrong password", succeeded: false);
             return FormErrors("Incorrect password.");
         }

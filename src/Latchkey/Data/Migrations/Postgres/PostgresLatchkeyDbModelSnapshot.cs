@@ -155,31 +155,6 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.ToTable("RateCounters");
                 });
 
-            modelBuilder.Entity("Latchkey.Authorization.ThrottleFailure", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("Key")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("At");
-
-                    b.HasIndex("Key", "At");
-
-                    b.ToTable("ThrottleFailures");
-                });
-
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
                 {
                     b.Property<long>("Id")

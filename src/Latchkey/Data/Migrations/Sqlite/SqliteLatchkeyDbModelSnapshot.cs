@@ -148,29 +148,6 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("RateCounters");
                 });
 
-            modelBuilder.Entity("Latchkey.Authorization.ThrottleFailure", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Key")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("At");
-
-                    b.HasIndex("Key", "At");
-
-                    b.ToTable("ThrottleFailures");
-                });
-
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,46 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Latchkey.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ThrottleCountsInPlace : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "ThrottleFailures");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "ThrottleFailures",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ThrottleFailures", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ThrottleFailures_At",
+                table: "ThrottleFailures",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ThrottleFailures_Key_At",
+                table: "ThrottleFailures",
+                columns: new[] { "Key", "At" });
+        }
+    }
+}
