@@ -308,6 +308,38 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Text_is_scanned_as_github_scans_it_binary_blobs_and_blobs_over_the_size_limit_are_not()
+    {
+        var (name, web, token, git, clone, url) = await ClonedAsync();
+        using var _ = web;
+        using var __ = git;
+        var spare = await web.CreateTokenAsync("spare", ["repo"]);
+        // Binary by git's rule: a NUL byte in the first 8000 bytes. Over the limit: 1 MiB (Git:PushScanMaxBytes).
+        await git.CommitFileAsync("app", "assets/texture.bin", "\0\u0001binary header\0" + $"{token}\n", "Add a texture");
+        var large = string.Concat(Enumerable.Repeat("log line of a large text file\n", 40_000)) + $"TOKEN={token}\n";
+        Assert.True(large.Length > 1024 * 1024);
+        await git.CommitFileAsync("app", "logs/build.log", large, "Add a build log");
+        var push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.True(push.Succeeded, push.ToString());
+        Assert.Equal(HttpStatusCode.OK, await UseAsync(name, token));
+
+        // A NUL byte after the first 8000 bytes leaves a file text, and text just under the limit is read whole.
+        var other = await web.CreateTokenAsync("other", ["repo"]);
+        var lateNul = new string('x', 8000) + "\0" + $"TOKEN={other}\n";
+        await git.CommitFileAsync("app", "data/late-nul.dat", lateNul, "Add data");
+        var under = string.Concat(Enumerable.Repeat("y", 1024 * 1024 - 100)) + $"\n{token}\n";
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(under) <= 1024 * 1024);
+        await git.CommitFileAsync("app", "data/under.txt", under, "Add more data");
+        push = await git.PushAsync(clone, url, name, spare, "HEAD:main");
+        Assert.False(push.Succeeded, push.ToString());
+        Assert.Contains(", path data/late-nul.dat", push.Error, StringComparison.Ordinal);
+        Assert.Contains(", path data/under.txt", push.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Killed", push.Error, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, token));
+        Assert.Equal(HttpStatusCode.Unauthorized, await UseAsync(name, other));
+    }
+
+    [Fact]
     public async Task Token_shaped_strings_that_are_not_live_tokens_pass()
     {
         var (name, web, token, git, clone, url) = await ClonedAsync();

@@ -129,6 +129,13 @@ public sealed class GitOptions
 
     public TimeSpan BrowseLimit => TimeSpan.FromSeconds(BrowseSeconds);
 
+    /// <summary>
+    /// Push protection reads text blobs up to this size (1 MiB, as GitLab's secret push protection);
+    /// larger blobs, and binary ones (a NUL byte in the first 8000 bytes), are not scanned, as
+    /// GitHub's secret scanning scans neither. Commits, tags and ref names are always scanned.
+    /// </summary>
+    public long PushScanMaxBytes { get; set; } = 1024 * 1024;
+
     public sealed class Validator : IValidateOptions<GitOptions>
     {
         public ValidateOptionsResult Validate(string? name, GitOptions options) => OptionRules.Check(
@@ -136,6 +143,7 @@ public sealed class GitOptions
             options.MaxPushMinutes is < 1 or > MaxPushMinutesCeiling
                 ? $"Git:MaxPushMinutes must be a number of minutes from 1 to {MaxPushMinutesCeiling} (a week), not {options.MaxPushMinutes}."
                 : null,
+            options.PushScanMaxBytes < 1 ? $"Git:PushScanMaxBytes must be a positive number of bytes, not {options.PushScanMaxBytes}." : null,
             options.BrowseSeconds is < 1 or > 600 ? $"Git:BrowseSeconds must be a number of seconds from 1 to 600, not {options.BrowseSeconds}." : null);
     }
 }

@@ -17,7 +17,8 @@ public sealed record PushFinding(string Commit, string Path, PersonalAccessToken
 /// directory (<see cref="DataDirectory.PushProtection"/>, wiped by <see cref="GitLeftoverSweep"/>).
 /// No verdict within a minute, or a server that died, refuses the push (fail closed).
 /// </summary>
-public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, DataDirectory data, ILogger<PushProtection> logger)
+public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, DataDirectory data, Microsoft.Extensions.Options.IOptions<GitOptions> options,
+    ILogger<PushProtection> logger)
 {
     private static readonly Lazy<string> Hook = new(() =>
     {
@@ -78,6 +79,7 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, D
         var session = new Session(data.PushProtection);
         receivePack.Environment["LATCHKEY_PUSH_SCAN"] = session.ScanFile;
         receivePack.Environment["LATCHKEY_PUSH_VERDICT"] = session.VerdictFile;
+        receivePack.Environment["LATCHKEY_PUSH_SCAN_MAX_BYTES"] = options.Value.PushScanMaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return session;
     }
 

@@ -56,6 +56,8 @@ if [ -n "$LATCHKEY_SERVER_PID" ] && [ "$LATCHKEY_OWN_SESSION" = 1 ]; then
     remove_work
   } </dev/null >/dev/null 2>&1 &
   watchdog=$!
+  # Out of the job table: its end (killed by the cleanup) is not reported on the pusher's terminal.
+  disown "$watchdog"
 fi
 : > "$found" || refuse
 zero=0000000000000000000000000000000000000000
@@ -76,25 +78,44 @@ while read -r old new ref; do
   done
 done <<< "$updates"
 # Every object this push adds (commits, tags, trees, blobs), read once, in two halves at once, each
-# through git cat-file and grep: usually no token-shaped string turns up at all. receive-pack keeps
-# what the push sent in a quarantine object directory until the hook allows it, so listing that
-# directory without the repository's own objects lists exactly the new objects, with no history walk.
+# through git cat-file: usually no token-shaped string turns up at all. receive-pack keeps what the
+# push sent in a quarantine object directory until the hook allows it, so listing that directory
+# without the repository's own objects lists exactly the new objects, with no history walk.
+# Scanned is what GitHub's secret scanning scans: text. Blobs larger than LATCHKEY_PUSH_SCAN_MAX_BYTES
+# (Git:PushScanMaxBytes) are not read at all, and a blob with a NUL byte in its first 8000 bytes
+# (git's own test for binary) is skipped after its header.
+objects_with_sizes='%(objectname) %(objecttype) %(objectsize)'
 if [ -n "$GIT_QUARANTINE_PATH" ] && [ "$GIT_OBJECT_DIRECTORY" = "$GIT_QUARANTINE_PATH" ]; then
-  new_objects() { env -u GIT_ALTERNATE_OBJECT_DIRECTORIES git cat-file --batch-all-objects --batch-check='%(objectname)' --unordered; }
+  new_objects() { env -u GIT_ALTERNATE_OBJECT_DIRECTORIES git cat-file --batch-all-objects --batch-check="$objects_with_sizes" --unordered; }
 else
   # No quarantine (older git): what the updated refs reach that no ref reached before.
   new_objects() {
     while read -r old new ref; do
       [ "$new" = "$zero" ] || printf '%s\n' "$new"
-    done <<< "$updates" | git rev-list --objects --stdin --not --all | cut -d' ' -f1
+    done <<< "$updates" | git rev-list --objects --stdin --not --all | cut -d' ' -f1 | git cat-file --batch-check="$objects_with_sizes"
   }
 fi
 new_objects > "$work/objects" || refuse
+max_bytes=${LATCHKEY_PUSH_SCAN_MAX_BYTES:-1048576}
 # Alternate objects to each half: their costs even out (sizes do not tell: a large incompressible
 # blob is cheap to read, a small text blob at the end of a delta chain is not).
-awk -v first="$work/first.list" -v second="$work/second.list" '{ print > (NR % 2 ? first : second) }' "$work/objects" || refuse
+awk -v max="$max_bytes" -v first="$work/first.list" -v second="$work/second.list" \
+  '$2 != "blob" || $3 <= max { print $1 > (++n % 2 ? first : second) }' "$work/objects" || refuse
 touch "$work/first.list" "$work/second.list" || refuse
-scan_part() { git cat-file --batch --buffer < "$1" | { LC_ALL=C grep -aoE "$pattern" || [ $? = 1 ]; }; }
+# perl is part of every git installation. It reads cat-file's stream object by object: header, body.
+scan_part() {
+  git cat-file --batch --buffer < "$1" | LC_ALL=C PATTERN="$pattern" perl -e '
+    binmode STDIN;
+    my $pattern = qr/($ENV{PATTERN})/;
+    while (defined(my $header = <STDIN>)) {
+      my (undef, $type, $size) = split / /, $header;
+      defined $size or exit 3;
+      my $body = "";
+      read(STDIN, $body, $size + 1) == $size + 1 or exit 4;
+      next if $type eq "blob" && index(substr($body, 0, 8000), "\0") >= 0;
+      print "$1\n" while $body =~ /$pattern/g;
+    }'
+}
 scan_part "$work/first.list" > "$work/first" &
 first=$!
 scan_part "$work/second.list" > "$work/second" || refuse
