@@ -229,6 +229,71 @@ public sealed class ServerCrashTests
             Assert.DoesNotContain(site.Leaked, Encoding.Latin1.GetString(await File.ReadAllBytesAsync(file)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_server_killed_during_a_burst_of_token_creations_keeps_every_token_it_handed_out_and_no_half_made_one()
+    {
+        await using var site = await StartAsync();
+        // Eight people at once, each generating tokens as fast as the form allows, until the server dies.
+        var handedOut = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var kill = new CancellationTokenSource();
+        var sessions = new List<WebSession>();
+        for (var i = 0; i < 8; i++)
+        {
+            var web = new WebSession(site.Node.BaseAddress);
+            await web.SignInAsync(User, Password);
+            sessions.Add(web);
+        }
+        var burst = sessions.Select((web, i) => Task.Run(async () =>
+        {
+            for (var n = 0; !kill.IsCancellationRequested; n++)
+            {
+                try
+                {
+                    handedOut.Add(await web.CreateTokenAsync($"burst {i}-{n}", ["repo"]));
+                }
+                catch (Exception e) when (e is HttpRequestException or Xunit.Sdk.XunitException or TaskCanceledException)
+                {
+                    // The server is gone (or going): what it answered before stands.
+                    return;
+                }
+            }
+        })).ToList();
+        await UntilAsync(() => handedOut.Count >= 12, TimeSpan.FromSeconds(90), () => $"only {handedOut.Count} tokens were created");
+        await site.Node.KillAsync();
+        kill.Cancel();
+        await Task.WhenAll(burst);
+        foreach (var web in sessions)
+            web.Dispose();
+
+        await site.RestartAsync();
+        // Every token whose secret was shown works; every token the list shows is whole (its page renders,
+        // its note and scopes are there). The two tokens made before the burst are among them.
+        using var api = new HttpClient { BaseAddress = site.Node.BaseAddress };
+        api.DefaultRequestHeaders.UserAgent.ParseAdd("crash-test");
+        foreach (var token in handedOut.Append(site.Token))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/v3/user");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await api.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("repo", string.Join(",", response.Headers.GetValues("X-OAuth-Scopes")));
+        }
+        using var owner = new WebSession(site.Node.BaseAddress);
+        await owner.SignInAsync(User, Password);
+        var (status, list) = await owner.GetAsync("/settings/tokens");
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        var listed = System.Text.RegularExpressions.Regex.Matches(list, @"burst \d+-\d+").Select(m => m.Value).ToHashSet();
+        Assert.True(listed.Count >= handedOut.Count, $"{handedOut.Count} tokens were handed out but the list shows {listed.Count}");
+        if (!TestDatabase.IsPostgres)
+        {
+            using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(site.Data, "latchkey.db")};Mode=ReadOnly;Pooling=False");
+            await db.OpenAsync();
+            using var check = db.CreateCommand();
+            check.CommandText = "PRAGMA integrity_check";
+            Assert.Equal("ok", (string?)await check.ExecuteScalarAsync());
+        }
+    }
+
     /// <summary>A receive-pack request body updating main from <paramref name="old"/> to the clone's HEAD, with its pack.</summary>
     private static async Task<byte[]> PushBodyAsync(Site site, string old)
     {
