@@ -136,6 +136,12 @@ public sealed class GitOptions
     /// </summary>
     public long PushScanMaxBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long a pack generated for a fetch is kept for identical fetches (same repository, refs and
+    /// request), in seconds; 0 turns the pack cache off.
+    /// </summary>
+    public int PackCacheSeconds { get; set; } = 60;
+
     public sealed class Validator : IValidateOptions<GitOptions>
     {
         public ValidateOptionsResult Validate(string? name, GitOptions options) => OptionRules.Check(
@@ -143,6 +149,7 @@ public sealed class GitOptions
             options.MaxPushMinutes is < 1 or > MaxPushMinutesCeiling
                 ? $"Git:MaxPushMinutes must be a number of minutes from 1 to {MaxPushMinutesCeiling} (a week), not {options.MaxPushMinutes}."
                 : null,
+            options.PackCacheSeconds is < 0 or > 86400 ? $"Git:PackCacheSeconds must be a number of seconds from 0 (off) to 86400, not {options.PackCacheSeconds}." : null,
             options.PushScanMaxBytes < 1 ? $"Git:PushScanMaxBytes must be a positive number of bytes, not {options.PushScanMaxBytes}." : null,
             options.BrowseSeconds is < 1 or > 600 ? $"Git:BrowseSeconds must be a number of seconds from 1 to 600, not {options.BrowseSeconds}." : null);
     }

@@ -71,7 +71,13 @@ public static class GitHttp
         SetNoCache(context.Response);
         if (service == UploadPack)
         {
-            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted);
+            var cache = context.RequestServices.GetRequiredService<PackCache>();
+            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
+                (info, _) =>
+                {
+                    cache.Attach(info);
+                    return Task.CompletedTask;
+                });
             return;
         }
 

@@ -8,6 +8,9 @@ public sealed record DataDirectory(string Path)
 
     /// <summary>Push protection's work folders, one per push (owner-only; they hold candidate tokens while a push is checked).</summary>
     public string PushProtection => System.IO.Path.Combine(Path, "push-protection");
+
+    /// <summary>Packs shared by identical fetches, one folder per host (<see cref="Git.PackCache"/>).</summary>
+    public string PackCache => System.IO.Path.Combine(Path, "pack-cache");
 }
 
 /// <summary>The site itself (section "Latchkey").</summary>

@@ -58,6 +58,15 @@ public static class GitCommand
         return info;
     }
 
+    /// <summary>Adds a configuration value on git's command line (GIT_CONFIG_COUNT/KEY/VALUE), after those already given.</summary>
+    public static void AddConfig(ProcessStartInfo info, string key, string value)
+    {
+        var index = int.Parse(info.Environment["GIT_CONFIG_COUNT"] ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment[$"GIT_CONFIG_KEY_{index}"] = key;
+        info.Environment[$"GIT_CONFIG_VALUE_{index}"] = value;
+        info.Environment["GIT_CONFIG_COUNT"] = (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>`git --version` ("git version 2.39.5"), or null when git cannot be run.</summary>
     public static async Task<string?> VersionAsync(CancellationToken ct)
     {

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using Latchkey.Hosting;
+using Latchkey.Repositories;
+using Microsoft.Extensions.Options;
+
+namespace Latchkey.Git;
+
+/// <summary>
+/// One pack for many identical fetches (the idea of Gitaly's pack-objects cache): when a CI fleet
+/// clones the same commit at once, git's pack is generated once and streamed to all of them.
+/// <c>git upload-pack</c> runs <c>Git/pack-cache.sh</c> as its <c>uploadpack.packObjectsHook</c>, set
+/// on git's command line (<c>GIT_CONFIG_*</c>), where git accepts it; a repository's own config
+/// cannot. The script keys each pack by the repository, its ref state, pack-objects' arguments and
+/// the exact wants and haves, so a pack is never served across a ref change or to another
+/// repository's readers (who is allowed to fetch is decided before git runs, per repository).
+/// Packs are kept <see cref="GitOptions.PackCacheSeconds"/> under <c>DATA/pack-cache/HOST</c>: per
+/// host, because readers follow a pack being written by watching its writer's process.
+/// </summary>
+public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options)
+{
+    private static readonly Lazy<string> Script = new(() =>
+    {
+        using var stream = typeof(PackCache).Assembly.GetManifestResourceStream("Latchkey.Git.pack-cache.sh")
+            ?? throw new InvalidOperationException("The pack cache script is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    private readonly Lazy<string> _hook = new(() => Install(Folder(data)));
+
+    public const string HookName = "pack-cache.sh";
+
+    /// <summary>This host's cache folder.</summary>
+    public static string Folder(DataDirectory data) => Path.Combine(data.PackCache, Environment.MachineName);
+
+    /// <summary>Makes the upload-pack that <paramref name="info"/> starts use the cache (unless it is off).</summary>
+    public void Attach(ProcessStartInfo info)
+    {
+        var seconds = options.Value.PackCacheSeconds;
+        if (seconds == 0)
+            return;
+        GitCommand.AddConfig(info, "uploadpack.packObjectsHook", _hook.Value);
+        info.Environment["LATCHKEY_PACK_CACHE"] = Path.GetDirectoryName(_hook.Value)!;
+        info.Environment["LATCHKEY_PACK_CACHE_SECONDS"] = seconds.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string Install(string folder)
+    {
+        HostingSetup.CreatePrivateDirectory(Path.GetDirectoryName(folder)!);
+        HostingSetup.CreatePrivateDirectory(folder);
+        var path = Path.Combine(folder, HookName);
+        if (File.Exists(path) && File.ReadAllText(path) == Script.Value)
+            return path;
+        // Nodes sharing the volume from one host may install at once: each renames its own file into place.
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.new";
+        File.WriteAllText(temporary, Script.Value);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.Move(temporary, path, overwrite: true);
+        return path;
+    }
+}
