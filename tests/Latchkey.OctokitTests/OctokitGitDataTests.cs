@@ -22,7 +22,6 @@ public sealed class OctokitGitDataTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    [NoServerErrors]
     public async Task A_commit_built_through_the_git_data_api_is_what_git_clones()
     {
         var (name, token, client) = await SignUpAsync("builder");
@@ -125,7 +124,6 @@ public sealed class OctokitGitDataTests(ServerFixture fixture) : IClassFixture<S
     }
 
     [Fact]
-    [NoServerErrors]
     public async Task Refs_reads_follow_github_one_for_an_exact_name_a_list_for_a_prefix()
     {
         var (name, _, client) = await SignUpAsync("reader");

@@ -219,7 +219,10 @@ public sealed class GitObjects(RepositoryStore store, IOptions<GitOptions> optio
             foreach (var (name, (mode, sha)) in files)
                 index.Append(CultureInfo.InvariantCulture, $"{mode} {sha}\t{name}\0");
             var listed = await GitCommand.RunAsync(path, ["update-index", "--add", "-z", "--index-info"], ct, Encoding.UTF8.GetBytes(index.ToString()), env);
-            return listed.Succeeded ? await GitCommand.RunAsync(path, ["write-tree"], ct, environment: env) : listed;
+            // update-index skips a path git may not check out (.git/…, a/../b) with a warning and success: refused here.
+            if (!listed.Succeeded || listed.Error.Length > 0)
+                return listed with { ExitCode = Math.Max(listed.ExitCode, 1) };
+            return await GitCommand.RunAsync(path, ["write-tree"], ct, environment: env);
         }, ct);
 
     /// <summary>Files of an <c>ls-tree -r</c> listing, under <paramref name="prefix"/>.</summary>
