@@ -293,6 +293,9 @@ public sealed class GitDataApiTests(GitDataApiTests.World world) : IClassFixture
         var badDate = await AliceAsync("POST", $"repos/alice/{name}/git/commits",
             new { message = "m", tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904", author = new { name = "A", email = "a@example.test", date = "yesterday" } });
         Assert.True(badDate.Status == 422, badDate.ToString());
+        var noEmail = await AliceAsync("POST", $"repos/alice/{name}/git/commits",
+            new { message = "m", tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904", author = new { name = "A" } });
+        Assert.True(noEmail.Status == 422 && noEmail.Json.GetProperty("errors")[0].GetProperty("field").GetString() == "author.email", noEmail.ToString());
         var badName = await AliceAsync("POST", $"repos/alice/{name}/git/commits",
             new { message = "m", tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904", author = new { name = "A <evil>", email = "a@example.test" } });
         Assert.True(badName.Status == 422, badName.ToString());

@@ -157,8 +157,7 @@ public static partial class ContentsApi
         if (body.Branch is { } named && !GitRefNames.IsValidBranchName(named))
             return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, GitRefNames.NotValid("refs/heads/" + named));
         var branch = body.Branch ?? await store.DefaultBranchAsync(found, context.RequestAborted) ?? RepositoryStore.InitialBranch;
-        // The account's email stays private: API commits carry a no-reply address, as on GitHub.
-        var who = new CommitIdentity(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
+        var who = CommitIdentity.Of(user);
         var result = await writer.WriteFileAsync(found, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
         if (result.Error is not null)
             return result.Field is { } field ? ApiErrors.Validation(new ApiErrors.FieldError("Content", field, "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);

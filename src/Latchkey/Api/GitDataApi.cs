@@ -343,22 +343,24 @@ public static class GitDataApi
         return TypedResults.Ok(ToDto(found, commit, ApiUrls.Of(context.Request)));
     }
 
-    /// <summary>An identity from a request, defaulting to the caller (with GitHub's no-reply address) and the current time.</summary>
+    /// <summary>An identity from a request (name and email, the date defaulting to now), or <paramref name="fallback"/> when none is given.</summary>
     private static (GitSignature? Signature, ApiErrorResult? Error) Signature(NewPerson? person, string field, GitSignature fallback)
     {
         if (person is null)
             return (fallback, null);
+        if (person.Name is null || person.Email is null)
+            return (null, Invalid("Commit", field + (person.Name is null ? ".name" : ".email"), "missing_field"));
         var when = fallback.When;
         if (person.Date is { } date && !DateTimeOffset.TryParse(date, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out when))
             return (null, Invalid("Commit", field + ".date", "invalid", $"{field}.date is not a valid date."));
-        var signature = new GitSignature(person.Name ?? fallback.Name, person.Email ?? fallback.Email, when);
+        var signature = new GitSignature(person.Name, person.Email, when);
         return signature.IsValid ? (signature, null) : (null, Invalid("Commit", field, "invalid", $"{field} needs a name and an email without angle brackets or line breaks."));
     }
 
     private static GitSignature Identity(CurrentCaller current, TimeProvider clock)
     {
-        var user = current.Caller.User!;
-        return new GitSignature(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey", clock.GetUtcNow());
+        var who = CommitIdentity.Of(current.Caller.User!);
+        return new GitSignature(who.Name, who.Email, clock.GetUtcNow());
     }
 
     private static async Task<Results<Created<GitCommitDto>, ApiErrorResult>> CreateCommitAsync(HttpContext context, CurrentCaller current, GitObjects git,
@@ -428,6 +430,7 @@ public static class GitDataApi
             return Invalid("Tree", "tree", "missing_field");
         if (body.BaseTree is { } baseTree && await git.TypeOfAsync(found, baseTree, ct) != "tree")
             return Invalid("Tree", "base_tree", "invalid", "base_tree is not a valid tree.");
+        var types = await git.TypesOfAsync(found, items.Select(i => i?.Sha).OfType<string>(), ct);
         var entries = new List<NewTreeEntry>();
         var scanned = new StringBuilder();
         foreach (var item in items)
@@ -454,7 +457,7 @@ public static class GitDataApi
             else if (item.Sha is { } sha)
             {
                 // A submodule's commit lives in another repository; everything else must be here, of its type.
-                if (type == "commit" ? !GitObjects.IsSha(sha) : await git.TypeOfAsync(found, sha, ct) != type)
+                if (type == "commit" ? !GitObjects.IsSha(sha) : types.GetValueOrDefault(sha) != type)
                     return Unprocessable($"tree.sha {sha} is not a valid {type}");
                 entries.Add(new NewTreeEntry(path, mode, type, sha, null));
             }

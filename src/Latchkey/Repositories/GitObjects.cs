@@ -36,10 +36,12 @@ public sealed record GitSignature(string Name, string Email, DateTimeOffset When
         if (open < 0 || close < open)
             return null;
         var time = line[(close + 1)..].Trim().Split(' ');
-        if (!long.TryParse(time[0], CultureInfo.InvariantCulture, out var seconds))
+        // A hand-made object may carry a date out of any range (a day inside it, for the offset): then no tagger is shown.
+        if (!long.TryParse(time[0], CultureInfo.InvariantCulture, out var seconds) || seconds is < -62_135_510_400 or > 253_402_214_399)
             return null;
         var offset = TimeSpan.Zero;
-        if (time.Length > 1 && time[1].Length == 5 && int.TryParse(time[1][1..3], CultureInfo.InvariantCulture, out var h) && int.TryParse(time[1][3..], CultureInfo.InvariantCulture, out var m))
+        if (time.Length > 1 && time[1].Length == 5 && int.TryParse(time[1][1..3], CultureInfo.InvariantCulture, out var h) && int.TryParse(time[1][3..], CultureInfo.InvariantCulture, out var m)
+            && h <= 14 && m < 60)
             offset = (time[1][0] == '-' ? -1 : 1) * new TimeSpan(h, m, 0);
         return new GitSignature(line[..open], line[(open + 2)..close], DateTimeOffset.FromUnixTimeSeconds(seconds).ToOffset(offset));
     }
@@ -73,12 +75,22 @@ public sealed class GitObjects(RepositoryStore store, IOptions<GitOptions> optio
     public static bool IsSha(string value) => value.Length == 40 && value.All(char.IsAsciiHexDigitLower);
 
     /// <summary>The type of the object <paramref name="sha"/> names ("commit", "tree", "blob", "tag"), or null when there is none.</summary>
-    public async Task<string?> TypeOfAsync(Repository repo, string sha, CancellationToken ct)
+    public async Task<string?> TypeOfAsync(Repository repo, string sha, CancellationToken ct) =>
+        (await TypesOfAsync(repo, [sha], ct)).GetValueOrDefault(sha);
+
+    /// <summary>The types of the objects that exist among <paramref name="shas"/>, asked of one git.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> TypesOfAsync(Repository repo, IEnumerable<string> shas, CancellationToken ct)
     {
-        if (!IsSha(sha))
-            return null;
-        var result = await GitCommand.RunAsync(store.PathOf(repo), ["cat-file", "-t", sha], ct);
-        return result.Succeeded ? result.Text.Trim() : null;
+        var asked = shas.Where(IsSha).Distinct(StringComparer.Ordinal).ToList();
+        if (asked.Count == 0)
+            return new Dictionary<string, string>();
+        var result = await GitCommand.RunAsync(store.PathOf(repo), ["cat-file", "--batch-check=%(objectname) %(objecttype)"], ct,
+            Encoding.ASCII.GetBytes(string.Join('\n', asked) + "\n"));
+        // "<sha> <type>", or "<sha> missing".
+        return result.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' '))
+            .Where(parts => parts.Length == 2 && parts[1] != "missing")
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
     }
 
     /// <summary>The tree a sha or a ref name leads to (a commit's tree, a tag's), or null.</summary>
