@@ -383,11 +383,17 @@ public sealed class GitDataApiTests(GitDataApiTests.World world) : IClassFixture
         Assert.Equal(Server.Url($"api/v3/repos/alice/{name}/git/refs/heads/trunk"), created.Json.GetProperty("url").GetString());
         Assert.Equal(Server.Url($"api/v3/repos/alice/{name}/git/refs/heads/trunk"), created.Response.Headers.Location?.ToString());
         Assert.Equal("trunk", (await AliceAsync("GET", $"repos/alice/{name}")).Json.GetProperty("default_branch").GetString());
+        // A commit of the empty tree (which git knows without storing it) is whole too.
+        var nothing = await AliceAsync("POST", $"repos/alice/{name}/git/commits", new { message = "Nothing", tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904" });
+        Assert.Equal(201, (await AliceAsync("POST", $"repos/alice/{name}/git/refs", new { @ref = "refs/heads/nothing", sha = nothing.Json.GetProperty("sha").GetString() })).Status);
 
         using var git = new GitClient();
         var clone = await git.CloneAsync(Server.Url($"/alice/{name}.git"), name, "alice", world.Token);
         Assert.True(clone.Succeeded, clone.ToString());
         Assert.Equal("hi\n", await File.ReadAllTextAsync(Path.Combine(git.WorkDirectory, name, "hello.txt")));
+        var work = Path.Combine(git.WorkDirectory, name);
+        Assert.Equal("", await GitAsync(work, "fsck", "--strict", "--no-dangling"));
+        Assert.Equal("", await GitAsync(work, "ls-tree", "origin/nothing"));
     }
 
     [Fact]

@@ -253,15 +253,15 @@ public static class GitDataApi
         return Page(context, current.Repository!, refs.Where(r => r.Name.StartsWith("refs/" + prefix, StringComparison.Ordinal)).ToList());
     }
 
-    /// <summary>What a ref may be set to: an object that exists, and a commit for a branch; null when it may.</summary>
-    private static async Task<ApiErrorResult?> CheckTargetAsync(Repository repo, string fullName, string sha, GitObjects git, CancellationToken ct)
+    /// <summary>What a ref may be set to: an object that exists, and a commit for a branch; the ref as it will be, or why not.</summary>
+    private static async Task<(GitRef? Ref, ApiErrorResult? Error)> TargetAsync(Repository repo, string fullName, string sha, GitObjects git, CancellationToken ct)
     {
         var type = await git.TypeOfAsync(repo, sha, ct);
         if (type is null)
-            return Unprocessable("Object does not exist");
+            return (null, Unprocessable("Object does not exist"));
         if (fullName.StartsWith("refs/heads/", StringComparison.Ordinal) && type != "commit")
-            return Unprocessable($"A branch must point at a commit; {sha} is a {type}.");
-        return null;
+            return (null, Unprocessable($"A branch must point at a commit; {sha} is a {type}."));
+        return (new GitRef(fullName, sha, type), null);
     }
 
     private static async Task<Results<Created<RefDto>, ApiErrorResult>> CreateRefAsync(HttpContext context, CurrentCaller current, GitObjects git,
@@ -281,12 +281,13 @@ public static class GitDataApi
         var branch = name.StartsWith("refs/heads/", StringComparison.Ordinal);
         if (name.Count(c => c == '/') < 2 || !GitRefNames.IsValidFullName(name) || (branch && !GitRefNames.IsValidBranchName(name["refs/heads/".Length..])))
             return Unprocessable(GitRefNames.NotValid(name));
-        if (await CheckTargetAsync(found, name, sha, git, context.RequestAborted) is { } refused)
+        var (target, refused) = await TargetAsync(found, name, sha, git, context.RequestAborted);
+        if (refused is not null)
             return refused;
         if (!await git.MoveRefAsync(found, name, expected: null, sha, context.RequestAborted))
             return Unprocessable(await git.RefTargetAsync(found, name, context.RequestAborted) is null ? "Reference update failed" : "Reference already exists");
         await repositories.RecordPushAsync(found, context.RequestAborted);
-        var dto = ToDto(found, (await git.RefsAsync(found, context.RequestAborted)).First(r => r.Name == name), ApiUrls.Of(context.Request));
+        var dto = ToDto(found, target!, ApiUrls.Of(context.Request));
         return TypedResults.Created(dto.Url, dto);
     }
 
@@ -302,14 +303,15 @@ public static class GitDataApi
             return Invalid("Reference", "sha", "missing_field");
         if (await git.RefTargetAsync(found, name, context.RequestAborted) is not { } old)
             return Unprocessable("Reference does not exist");
-        if (await CheckTargetAsync(found, name, sha, git, context.RequestAborted) is { } refused)
+        var (target, refused) = await TargetAsync(found, name, sha, git, context.RequestAborted);
+        if (refused is not null)
             return refused;
         if (body.Force != true && !await git.IsAncestorAsync(found, old, sha, context.RequestAborted))
             return Unprocessable("Update is not a fast forward");
         if (!await git.MoveRefAsync(found, name, old, sha, context.RequestAborted))
             return ApiErrors.Result(StatusCodes.Status409Conflict, $"{name} moved while it was being updated; try again.");
         await repositories.RecordPushAsync(found, context.RequestAborted);
-        return TypedResults.Ok(ToDto(found, (await git.RefsAsync(found, context.RequestAborted)).First(r => r.Name == name), ApiUrls.Of(context.Request)));
+        return TypedResults.Ok(ToDto(found, target!, ApiUrls.Of(context.Request)));
     }
 
     private static async Task<Results<NoContent, ApiErrorResult>> DeleteRefAsync(HttpContext context, string? @ref, CurrentCaller current, GitObjects git,
