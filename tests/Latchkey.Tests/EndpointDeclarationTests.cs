@@ -67,6 +67,23 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
             return "alice/" + name;
         }
 
+        /// <summary>{commit}, {tree}, {blob} and {tag} in a call's path or body: main's commit, its tree, the README and an annotated tag of it, in <paramref name="repo"/>.</summary>
+        public async Task<string> ObjectsAsync(string repo, string text)
+        {
+            if (!text.Contains("{commit}", StringComparison.Ordinal) && !text.Contains("{tree}", StringComparison.Ordinal)
+                && !text.Contains("{blob}", StringComparison.Ordinal) && !text.Contains("{tag}", StringComparison.Ordinal))
+                return text;
+            using var scope = Server.Services.CreateScope();
+            var found = await scope.ServiceProvider.GetRequiredService<RepositoryService>().FindAsync(repo.Split('/')[0], repo.Split('/')[1], CancellationToken.None);
+            var store = scope.ServiceProvider.GetRequiredService<RepositoryStore>();
+            var commit = (await store.CommitAsync(found!, "main", CancellationToken.None))!;
+            var blob = await store.ObjectIdAsync(found!, "main", "README.md", CancellationToken.None);
+            var tag = await scope.ServiceProvider.GetRequiredService<GitObjects>().WriteTagAsync(found!, "declared", "m", commit.Sha, "commit",
+                new GitSignature("alice", "alice@example.test", Server.Clock.GetUtcNow()), CancellationToken.None);
+            return text.Replace("{commit}", commit.Sha, StringComparison.Ordinal).Replace("{tree}", commit.Tree, StringComparison.Ordinal)
+                .Replace("{blob}", blob, StringComparison.Ordinal).Replace("{tag}", tag.Sha, StringComparison.Ordinal);
+        }
+
         public Task DisposeAsync() => _fixture.DisposeAsync();
     }
 
@@ -104,6 +121,22 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/repos/{owner}/{repo}/branches/{**branch}", "repos/{repo}/branches/main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits", "repos/{repo}/commits"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits/{**reference}", "repos/{repo}/commits/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/refs", "repos/{repo}/git/refs"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "repos/{repo}/git/refs/heads/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/ref/{**ref}", "repos/{repo}/git/ref/heads/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/matching-refs/{**ref}", "repos/{repo}/git/matching-refs/heads"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/commits/{sha}", "repos/{repo}/git/commits/{commit}"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/trees/{**sha}", "repos/{repo}/git/trees/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/blobs/{sha}", "repos/{repo}/git/blobs/{blob}"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/git/tags/{sha}", "repos/{repo}/git/tags/{tag}"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/tags", "repos/{repo}/tags"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/blobs", "repos/{repo}/git/blobs", "{\"content\":\"{n}\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/trees", "repos/{repo}/git/trees", "{\"tree\":[{\"path\":\"{n}.txt\",\"mode\":\"100644\",\"type\":\"blob\",\"content\":\"x\"}]}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/commits", "repos/{repo}/git/commits", "{\"message\":\"{n}\",\"tree\":\"{tree}\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/tags", "repos/{repo}/git/tags", "{\"tag\":\"{n}\",\"message\":\"m\",\"object\":\"{commit}\",\"type\":\"commit\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/refs", "repos/{repo}/git/refs", "{\"ref\":\"refs/heads/{n}\",\"sha\":\"{commit}\"}"),
+        new("PATCH", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "repos/{repo}/git/refs/heads/main", "{\"sha\":\"{commit}\"}"),
+        new("DELETE", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "repos/{repo}/git/refs/tags/{n}"),
         new("GET", "/api/v3/repos/{owner}/{repo}/collaborators", "repos/{repo}/collaborators"),
         new("PUT", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob", "{\"permission\":\"pull\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob"),
@@ -227,10 +260,10 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
     {
         var repo = call.ConsumesRepository ? await world.FreshRepositoryAsync(privateTarget) : privateTarget ? "alice/priv" : "alice/pub";
         var n = world.Unique();
-        using var request = new HttpRequestMessage(new HttpMethod(call.Method), world.Server.Url("api/v3/" + call.Path.Replace("{repo}", repo, StringComparison.Ordinal).Replace("{n}", n, StringComparison.Ordinal)));
+        using var request = new HttpRequestMessage(new HttpMethod(call.Method), world.Server.Url("api/v3/" + (await world.ObjectsAsync(repo, call.Path)).Replace("{repo}", repo, StringComparison.Ordinal).Replace("{n}", n, StringComparison.Ordinal)));
         request.Headers.TryAddWithoutValidation("Authorization", "token " + token);
         if (call.Body is not null)
-            request.Content = new StringContent(call.Body.Replace("{n}", n, StringComparison.Ordinal), Encoding.UTF8, "application/json");
+            request.Content = new StringContent((await world.ObjectsAsync(repo, call.Body)).Replace("{n}", n, StringComparison.Ordinal), Encoding.UTF8, "application/json");
         using var http = new HttpClient();
         using var response = await http.SendAsync(request);
         var reply = new Reply(response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase),

@@ -54,6 +54,12 @@ public sealed class RequestBodyLimitTests(RequestBodyLimitTests.World world) : I
         new("POST", "/api/v3/credentials/revoke", "api/v3/credentials/revoke", "{\"credentials\":[%]}", Anonymous: true),
         new("PUT", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/new.txt", "{\"message\":%,\"content\":\"aGk=\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/README.md", "{\"message\":%,\"sha\":\"0000000000000000000000000000000000000000\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/blobs", "api/v3/repos/alice/priv/git/blobs", "{\"content\":%}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/trees", "api/v3/repos/alice/priv/git/trees", "{\"tree\":[{\"path\":%,\"mode\":\"100644\",\"type\":\"blob\",\"content\":\"x\"}]}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/commits", "api/v3/repos/alice/priv/git/commits", "{\"message\":%,\"tree\":\"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/tags", "api/v3/repos/alice/priv/git/tags", "{\"tag\":%,\"message\":\"m\",\"object\":\"x\",\"type\":\"commit\"}"),
+        new("POST", "/api/v3/repos/{owner}/{repo}/git/refs", "api/v3/repos/alice/priv/git/refs", "{\"ref\":%,\"sha\":\"x\"}"),
+        new("PATCH", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "api/v3/repos/alice/priv/git/refs/heads/main", "{\"sha\":%}"),
         new("POST", "/api/graphql", "api/graphql", "{\"query\":%}"),
     ];
 
@@ -67,6 +73,7 @@ public sealed class RequestBodyLimitTests(RequestBodyLimitTests.World world) : I
         "PATCH /api/v3/user/repository_invitations/{id:long}",
         "DELETE /api/v3/user/repository_invitations/{id:long}",
         "DELETE /api/v3/admin/users/{username}",
+        "DELETE /api/v3/repos/{owner}/{repo}/git/refs/{**ref}",
         "PUT /api/v3/users/{username}/suspended",
         "DELETE /api/v3/users/{username}/suspended",
         // Answer 405 whatever is sent.

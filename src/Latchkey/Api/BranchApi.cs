@@ -15,6 +15,18 @@ public static class BranchApi
         [property: JsonPropertyName("commit")] ContentsApi.ShaDto Commit,
         [property: JsonPropertyName("protected")] bool Protected);
 
+    public sealed record BranchLinksDto(
+        [property: JsonPropertyName("self")] string Self,
+        [property: JsonPropertyName("html")] string Html);
+
+    /// <summary>One branch as GET …/branches/{branch} answers it on GitHub: the whole head commit, links, protection.</summary>
+    public sealed record BranchDetailDto(
+        [property: JsonPropertyName("name")] string Name,
+        [property: JsonPropertyName("commit")] RepoCommitDto Commit,
+        [property: JsonPropertyName("_links")] BranchLinksDto Links,
+        [property: JsonPropertyName("protected")] bool Protected,
+        [property: JsonPropertyName("protection_url")] string ProtectionUrl);
+
     public sealed record RepoCommitDto(
         [property: JsonPropertyName("sha")] string Sha,
         [property: JsonPropertyName("node_id")] string NodeId,
@@ -59,16 +71,19 @@ public static class BranchApi
             .Select(b => new BranchDto(b.Name, new ContentsApi.ShaDto(b.Sha, $"{urls.Api}/repos/{full}/commits/{b.Sha}"), false)).ToList());
     }
 
-    private static async Task<Results<Ok<BranchDto>, ApiErrorResult>> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<BranchDetailDto>, ApiErrorResult>> GetAsync(HttpContext context, string branch, CurrentCaller current, RepositoryStore store)
     {
         var found = current.Repository!;
         // A branch named feature/x may come as feature%2Fx (Octokit) or feature/x (PyGithub).
         branch = CatchAllPath.Decode(context, branch) ?? "";
         var match = (await BranchesAsync(found, store, context.RequestAborted)).FirstOrDefault(b => b.Name == branch);
-        if (match.Name is null)
+        if (match.Name is null || await store.CommitAsync(found, match.Sha, context.RequestAborted) is not { } head)
             return ApiErrors.Result(StatusCodes.Status404NotFound, "Branch not found");
         var urls = ApiUrls.Of(context.Request);
-        return TypedResults.Ok(new BranchDto(match.Name, new ContentsApi.ShaDto(match.Sha, $"{urls.Api}/repos/{found.Owner!.UserName}/{found.Name}/commits/{match.Sha}"), false));
+        var full = $"{found.Owner!.UserName}/{found.Name}";
+        var self = $"{urls.Api}/repos/{full}/branches/{CatchAllPath.Escape(match.Name)}";
+        return TypedResults.Ok(new BranchDetailDto(match.Name, ToDto(found, head, urls),
+            new BranchLinksDto(self, $"{urls.Web}/{full}/tree/{CatchAllPath.Escape(match.Name)}"), false, self + "/protection"));
     }
 
     private static async Task<Results<Ok<List<RepoCommitDto>>, ApiErrorResult>> CommitsAsync(HttpContext context, CurrentCaller current, RepositoryStore store)

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using Latchkey.Authorization;
 using Latchkey.Hosting;
 using Latchkey.Repositories;
@@ -148,18 +147,8 @@ public static partial class ContentsApi
             // Push protection holds here too: a live token never lands through the API, in the file,
             // its path, the branch or the commit message.
             var text = System.Text.Encoding.Latin1.GetString(content) + "\n" + path + "\n" + body.Branch + "\n" + body.Message;
-            var leaked = new List<PersonalAccessToken>();
-            foreach (Match match in TokenFormat.Shape().Matches(text))
-            {
-                if (await tokens.FindLiveAsync(match.Value, context.RequestAborted) is { } token)
-                    leaked.Add(token);
-            }
-            if (leaked.Count > 0)
-            {
-                foreach (var token in leaked)
-                    await tokens.RevokeAsync(token, $"found by push protection in a file written to {found.Owner!.UserName}/{found.Name} through the API ({path})", context.RequestAborted);
+            if (await tokens.RevokeLiveInAsync(text, $"a file written to {found.Owner!.UserName}/{found.Name} through the API ({path})", context.RequestAborted))
                 return ApiErrors.Result(StatusCodes.Status409Conflict, "Push cannot contain secrets: the file holds a live Latchkey personal access token, which has been revoked.");
-            }
         }
         if (path.Split('/').Any(part => part.Equals(".git", StringComparison.OrdinalIgnoreCase) || part.Length == 0))
             return ApiErrors.Validation(new ApiErrors.FieldError("Content", "path", "invalid", "path is not a valid file path."));
@@ -168,8 +157,7 @@ public static partial class ContentsApi
         if (body.Branch is { } named && !GitRefNames.IsValidBranchName(named))
             return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, GitRefNames.NotValid("refs/heads/" + named));
         var branch = body.Branch ?? await store.DefaultBranchAsync(found, context.RequestAborted) ?? RepositoryStore.InitialBranch;
-        // The account's email stays private: API commits carry a no-reply address, as on GitHub.
-        var who = new CommitIdentity(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
+        var who = CommitIdentity.Of(user);
         var result = await writer.WriteFileAsync(found, branch, path, content, body.Message, body.Sha, who, context.RequestAborted);
         if (result.Error is not null)
             return result.Field is { } field ? ApiErrors.Validation(new ApiErrors.FieldError("Content", field, "invalid", result.Error)) : ApiErrors.Result(result.Status, result.Error);

@@ -11,6 +11,7 @@ public static class RepositoriesSetup
         builder.Services.AddScoped<RepositoryService>();
         builder.Services.AddSingleton<RepositoryBrowser>();
         builder.Services.AddSingleton<RepositoryWriter>();
+        builder.Services.AddSingleton<GitObjects>();
         builder.Services.AddScoped<RepositoryCollaborators>();
         return builder;
     }

@@ -5,7 +5,11 @@ namespace Latchkey.Repositories;
 /// <param name="Field">The request field an error is about, when it is about one (GitHub's validation error shape).</param>
 public sealed record FileChangeResult(string? CommitSha, string? BlobSha, string? Error, int Status = 200, string? Field = null);
 
-public sealed record CommitIdentity(string Name, string Email);
+public sealed record CommitIdentity(string Name, string Email)
+{
+    /// <summary>A user as the API's commits name them: the account's email stays private behind a no-reply address, as on GitHub.</summary>
+    public static CommitIdentity Of(Accounts.User user) => new(user.UserName!, $"{user.Id}+{user.UserName}@users.noreply.latchkey");
+}
 
 /// <summary>
 /// Commits made on the server (the contents API): a file written or removed on a branch as a real

@@ -21,6 +21,24 @@ public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
     }
 
     /// <summary>
+    /// Push protection for what the server is asked to write (the contents and Git data APIs): every
+    /// live token in <paramref name="text"/> is revoked, the reason naming <paramref name="where"/>;
+    /// true when one was found, and the write must then be refused.
+    /// </summary>
+    public async Task<bool> RevokeLiveInAsync(string text, string where, CancellationToken ct)
+    {
+        var leaked = new List<PersonalAccessToken>();
+        foreach (System.Text.RegularExpressions.Match match in TokenFormat.Shape().Matches(text))
+        {
+            if (await FindLiveAsync(match.Value, ct) is { } token && leaked.All(t => t.Id != token.Id))
+                leaked.Add(token);
+        }
+        foreach (var token in leaked)
+            await RevokeAsync(token, $"found by push protection in {where}", ct);
+        return leaked.Count > 0;
+    }
+
+    /// <summary>
     /// Revokes a token that leaked, saying where it was found in its owner's security log. The reason
     /// names the place with every token in it masked: it goes into the log row and the mail, and a
     /// revoked token's plaintext is kept nowhere.
