@@ -66,6 +66,10 @@ public sealed class OctokitArchiveTests(ServerFixture fixture) : IClassFixture<S
         var (owner, token, git, checkout) = await PrivateRepositoryAsync("classic");
         using var _ = git;
         await AssertMatchesGitArchiveAsync(Client(token), owner, git, checkout);
+        // The archive hop is as private as the repository: Octokit got it because it kept the token on the redirect.
+        using var anonymous = new HttpClient();
+        using var hop = await anonymous.GetAsync(Server.Url($"/{owner}/vault/legacy.tar.gz/refs/heads/main"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, hop.StatusCode);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Latchkey.Tests.Support;
+using Latchkey.Tokens;
 
 namespace Latchkey.Tests;
 
@@ -173,6 +174,29 @@ public sealed class ArchiveDownloadTests(ServerFixture fixture) : IClassFixture<
             using var page = await stranger.Http.GetAsync(hop.TrimStart('/'));
             Assert.True(page.StatusCode == HttpStatusCode.NotFound, $"{hop} (stranger's session) answered {page.StatusCode}, Location {page.Headers.Location}");
         }
+    }
+
+    [Fact]
+    public async Task A_fine_grained_token_needs_contents_read_on_both_hops()
+    {
+        using var owner = await OwnerAsync("fine");
+        using var curl = Curl();
+        var metadataOnly = Credential("Bearer", await Server.IssueAsync(owner.Name, RepositoryAccess.Selected, [$"{owner.Name}/app"]));
+        var contents = Credential("Bearer", await Server.IssueAsync(owner.Name, RepositoryAccess.Selected, [$"{owner.Name}/app"],
+            FineGrainedTokens.Permissions((FineGrainedPermissions.Contents, PermissionLevel.Read))));
+
+        using (var api = await curl.SendAsync(Get(Server.Url($"/api/v3/repos/{owner.Name}/app/tarball/main"), metadataOnly)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, api.StatusCode);
+            Assert.Contains("Resource not accessible by personal access token", await api.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var link = Server.Url($"/{owner.Name}/app/legacy.tar.gz/refs/heads/main");
+        using (var archive = await curl.SendAsync(Get(link, metadataOnly)))
+            Assert.Equal(HttpStatusCode.Forbidden, archive.StatusCode);
+        using (var api = await curl.SendAsync(Get(Server.Url($"/api/v3/repos/{owner.Name}/app/tarball/main"), contents)))
+            Assert.Equal(HttpStatusCode.Found, api.StatusCode);
+        using (var archive = await curl.SendAsync(Get(link, contents)))
+            Assert.Equal(HttpStatusCode.OK, archive.StatusCode);
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public static class Archives
     /// (a tag's leading "v" before a digit dropped, "/" as "-"): hello-main, hello-1.0, hello-feature-x;
     /// from the API, owner, repository and the commit's first seven digits: octo-hello-1a2b3c4.
     /// </summary>
-    public static string NameOf(Repository repo, ResolvedRef resolved, bool legacy)
+    private static string NameOf(Repository repo, ResolvedRef resolved, bool legacy)
     {
         if (legacy)
             return $"{repo.Owner!.UserName}-{repo.Name}-{resolved.Commit[..7]}";
@@ -106,7 +106,7 @@ public static class Archives
     /// <c>git archive</c> of <paramref name="commit"/> piped to the response as it comes, so memory
     /// stays flat whatever the repository's size; git is killed when the client goes away.
     /// </summary>
-    public static async Task StreamAsync(HttpContext context, string repoPath, string commit, string name, ArchiveFormat format)
+    private static async Task StreamAsync(HttpContext context, string repoPath, string commit, string name, ArchiveFormat format)
     {
         var info = GitCommand.StartInfo(repoPath, ["archive", format == ArchiveFormat.Zip ? "--format=zip" : "--format=tar.gz", $"--prefix={name}/", commit]);
         ServerLifeline.Attach(info);
