@@ -10,6 +10,7 @@ Appends one JSON line to FILE:
   peak_rss_mb   the highest sum of resident memory over that tree, sampled every 10 ms
   root_growth_mb  for each root process: its peak RSS (VmHWM, reset before the command through
                 clear_refs) minus its RSS before the command
+  root_rss_before_mb  for each root process: its RSS before the command
   rc            the command's exit code
 
 How the server's CPU is counted, the same way for every server. With --cgroup (bench/lib/common.sh
@@ -207,7 +208,8 @@ def main():
         verified = rc == 0 and subprocess.call(["bash", "-c", args.verify]) == 0
     record = dict(op=args.op, side=args.side, round=args.round, wall_s=round(wall, 4), cpu_s=round(cpu, 3), cpu_source="cgroup" if args.cgroup else "proc",
                   proc_cpu_s=round((after - before) / TICK, 3),
-                  peak_rss_mb=round(sampler.peak / 1048576, 1), root_growth_mb=growth, rc=rc, verified=verified, settled=settled)
+                  peak_rss_mb=round(sampler.peak / 1048576, 1), root_growth_mb=growth,
+                  root_rss_before_mb={str(p): round(kib / 1024, 1) for p, kib in before_rss.items()}, rc=rc, verified=verified, settled=settled)
     if args.wrk_output:
         record.update(wrk_stats(args.wrk_output))
         if record.get("requests"):

@@ -108,6 +108,7 @@ public partial class Program
         app.MapAvatars();
         app.MapGitHttp();
         app.MapRawFiles();
+        app.MapArchives();
         app.MapApi();
         app.MapGraphQLApi();
         app.MapBenchEndpoints();

@@ -119,6 +119,8 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("DELETE", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "repos/{repo}/contents/README.md", "{\"message\":\"m\",\"sha\":\"0000000000000000000000000000000000000000\"}"),
         new("GET", "/api/v3/repos/{owner}/{repo}/branches", "repos/{repo}/branches"),
         new("GET", "/api/v3/repos/{owner}/{repo}/branches/{**branch}", "repos/{repo}/branches/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/tarball/{**ref}", "repos/{repo}/tarball/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/zipball/{**ref}", "repos/{repo}/zipball/main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits", "repos/{repo}/commits"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits/{**reference}", "repos/{repo}/commits/main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/git/refs", "repos/{repo}/git/refs"),
@@ -264,7 +266,8 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         request.Headers.TryAddWithoutValidation("Authorization", "token " + token);
         if (call.Body is not null)
             request.Content = new StringContent((await world.ObjectsAsync(repo, call.Body)).Replace("{n}", n, StringComparison.Ordinal), Encoding.UTF8, "application/json");
-        using var http = new HttpClient();
+        // The endpoint's own answer: a redirect (tarball, zipball) is not followed.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         using var response = await http.SendAsync(request);
         var reply = new Reply(response.Headers.ToDictionary(h => h.Key, h => string.Join(",", h.Value), StringComparer.OrdinalIgnoreCase),
             await response.Content.ReadAsStringAsync());

@@ -148,11 +148,11 @@ public sealed partial class PrivateMeansAbsentTests(PrivateMeansAbsentTests.Worl
             "Api GET /api/v3/repos/{owner}/{repo}", "Api PATCH /api/v3/repos/{owner}/{repo}", "Api DELETE /api/v3/repos/{owner}/{repo}",
             "Api PUT /api/v3/repos/{owner}/{repo}/contents/{**path}", "Api DELETE /api/v3/repos/{owner}/{repo}/contents/{**path}",
             "Api PUT /api/v3/repos/{owner}/{repo}/collaborators/{username}", "Api DELETE /api/v3/repos/{owner}/{repo}/collaborators/{username}",
-            "Api GET /api/v3/repos/{owner}/{repo}/branches/{**branch}",
+            "Api GET /api/v3/repos/{owner}/{repo}/branches/{**branch}", "Api GET /api/v3/repos/{owner}/{repo}/tarball/{**ref}",
             "Git GET /{owner}/{repo}/info/refs?service=git-upload-pack", "Git GET /{owner}/{repo}/info/refs?service=git-receive-pack",
             "Git POST /{owner}/{repo}/git-upload-pack", "Git POST /{owner}/{repo}/git-receive-pack",
             "Web GET /{owner}/{repo}", "Web GET /{owner}/{repo}/tree/{ref}/{**path}", "Web GET /{owner}/{repo}/blob/{ref}/{**path}",
-            "Web GET /{owner}/{repo}/raw/{ref}/{**path}", "Web GET /{owner}/{repo}/settings",
+            "Web GET /{owner}/{repo}/raw/{ref}/{**path}", "Web GET /{owner}/{repo}/archive/{**ref}", "Web GET /{owner}/{repo}/settings",
             "Web POST /{owner}/{repo}/settings?handler=Invite", "Web POST /{owner}/{repo}/settings?handler=Remove", "Web POST /{owner}/{repo}/settings?handler=Delete",
         ];
         foreach (var call in expected)

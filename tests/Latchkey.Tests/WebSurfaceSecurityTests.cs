@@ -275,7 +275,7 @@ public sealed class HttpsDeploymentTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.PermanentRedirect, page.StatusCode);
         Assert.Equal($"{_https}/login?next=1", page.Headers.Location?.ToString());
 
-        foreach (var path in new[] { "someone/repo.git/info/refs?service=git-upload-pack", "api/v3/user" })
+        foreach (var path in new[] { "someone/repo.git/info/refs?service=git-upload-pack", "api/v3/user", "someone/repo/archive/refs/heads/main.tar.gz" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.TryAddWithoutValidation("Authorization", "Bearer lkp_" + new string('0', 36));

@@ -44,6 +44,7 @@ public static class ApiSetup
         api.MapTokenIntrospectionApi();
         api.MapBranchApi();
         api.MapGitDataApi();
+        api.MapArchiveApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound()).Anonymous();
         return app;

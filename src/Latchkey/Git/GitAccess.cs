@@ -29,27 +29,8 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
     public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action)
     {
         var current = await TokenAuthenticationHandler.AuthenticateAsync(context);
-        var credential = current.Credential!;
-        switch (credential.Outcome)
-        {
-            case CredentialOutcome.Throttled:
-                context.Response.Headers.RetryAfter = CredentialThrottle.Seconds(credential.RetryAfter!.Value).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await WritePlainAsync(context, StatusCodes.Status429TooManyRequests, credential.Message + "\n");
-                return null;
-            case CredentialOutcome.Malformed:
-                await WritePlainAsync(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
-                return null;
-            case CredentialOutcome.PasswordNotSupported:
-                await ChallengeAsync(context,
-                    "Password authentication is not supported for Git operations.\n" +
-                    "Use a personal access token as the password instead.\n" +
-                    $"Create one at {BaseUrl(context)}/settings/tokens\n");
-                return null;
-            case CredentialOutcome.BadToken:
-                await ChallengeAsync(context,
-                    "Invalid username or token. Password authentication is not supported for Git operations.\n");
-                return null;
-        }
+        if (await RefuseCredentialAsync(context, current.Credential!))
+            return null;
 
         var caller = current.Caller;
         var requirement = new RepositoryRequirement(action);
@@ -85,6 +66,35 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                     (decision.MissingPermission is { } needed ? $"The fine-grained token needs the {FineGrainedPermissions.Label(needed)} permission on this repository.\n" : ""));
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Answers a credential that cannot be accepted (throttled, unreadable, a password, a bad or revoked
+    /// token) in git's words, and says whether it did. Archive downloads answer a token the same way.
+    /// </summary>
+    public static async Task<bool> RefuseCredentialAsync(HttpContext context, CredentialResult credential)
+    {
+        switch (credential.Outcome)
+        {
+            case CredentialOutcome.Throttled:
+                context.Response.Headers.RetryAfter = CredentialThrottle.Seconds(credential.RetryAfter!.Value).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await WritePlainAsync(context, StatusCodes.Status429TooManyRequests, credential.Message + "\n");
+                return true;
+            case CredentialOutcome.Malformed:
+                await WritePlainAsync(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
+                return true;
+            case CredentialOutcome.PasswordNotSupported:
+                await ChallengeAsync(context,
+                    "Password authentication is not supported for Git operations.\n" +
+                    "Use a personal access token as the password instead.\n" +
+                    $"Create one at {BaseUrl(context)}/settings/tokens\n");
+                return true;
+            case CredentialOutcome.BadToken:
+                await ChallengeAsync(context,
+                    "Invalid username or token. Password authentication is not supported for Git operations.\n");
+                return true;
+        }
+        return false;
     }
 
     /// <summary>The user a request was authorized for (set by <see cref="AuthorizeAsync"/>).</summary>

@@ -22,7 +22,8 @@ public static class HttpsPolicy
                 await next(context);
                 return;
             }
-            if (IsMachineEndpoint(context.Request.Path))
+            // A credential in the header (an archive download in CI, say) is refused on any path, as git's is.
+            if (IsMachineEndpoint(context.Request.Path) || context.Request.Headers.Authorization.Count > 0)
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
                 context.Response.ContentType = "text/plain; charset=utf-8";

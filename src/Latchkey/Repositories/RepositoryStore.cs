@@ -7,6 +7,25 @@ public sealed record TreeEntry(string Name, string Type, string Mode, long? Size
     public bool IsDirectory => Type == "tree";
 }
 
+public enum RefKind
+{
+    Branch,
+    Tag,
+    Commit,
+}
+
+/// <summary>What a ref from a URL named, and the commit it points to.</summary>
+public sealed record ResolvedRef(string Name, RefKind Kind, string Commit)
+{
+    /// <summary>As GitHub writes it in an archive link: refs/heads/…, refs/tags/…, or the sha as given.</summary>
+    public string FullName => Kind switch
+    {
+        RefKind.Branch => "refs/heads/" + Name,
+        RefKind.Tag => "refs/tags/" + Name,
+        _ => Name,
+    };
+}
+
 public sealed record CommitSummary(string Sha, string Subject, string AuthorName, DateTimeOffset When);
 
 public sealed record CommitDetails(string Sha, string Tree, IReadOnlyList<string> Parents, string AuthorName, string AuthorEmail, DateTimeOffset AuthorDate,
@@ -167,6 +186,32 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
             return null;
         var result = await GitCommand.RunAsync(PathOf(repo), ["cat-file", "blob", $"{gitRef}:{path}"], ct, maxOutputBytes: maxBytes);
         return result.Succeeded ? result.Output : null;
+    }
+
+    /// <summary>
+    /// The branch, tag or commit (a sha of 7 to 40 hex digits) that <paramref name="gitRef"/> names,
+    /// also as refs/heads/… or refs/tags/…; a branch before a tag of the same name. Null when it names
+    /// no commit. Only full ref names and hex go to git, never an expression.
+    /// </summary>
+    public async Task<ResolvedRef?> ResolveAsync(Repository repo, string gitRef, CancellationToken ct)
+    {
+        if (!IsSafeRef(gitRef))
+            return null;
+        ResolvedRef[] candidates = gitRef switch
+        {
+            _ when gitRef.StartsWith("refs/heads/", StringComparison.Ordinal) => [new(gitRef["refs/heads/".Length..], RefKind.Branch, "")],
+            _ when gitRef.StartsWith("refs/tags/", StringComparison.Ordinal) => [new(gitRef["refs/tags/".Length..], RefKind.Tag, "")],
+            _ when gitRef.Length is >= 7 and <= 40 && gitRef.All(char.IsAsciiHexDigit) =>
+                [new(gitRef, RefKind.Branch, ""), new(gitRef, RefKind.Tag, ""), new(gitRef, RefKind.Commit, "")],
+            _ => [new(gitRef, RefKind.Branch, ""), new(gitRef, RefKind.Tag, "")],
+        };
+        foreach (var candidate in candidates)
+        {
+            var result = await GitCommand.RunAsync(PathOf(repo), ["rev-parse", "--verify", "--quiet", "--end-of-options", candidate.FullName + "^{commit}"], ct);
+            if (result.Succeeded)
+                return candidate with { Commit = result.Text.Trim() };
+        }
+        return null;
     }
 
     /// <summary>Refs come from URLs: nothing that git could read as an option or a revision expression.</summary>

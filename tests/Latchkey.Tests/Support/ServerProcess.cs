@@ -34,6 +34,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The server's process id (for reading its memory in /proc).</summary>
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Url(string path) => new Uri(BaseAddress, path.TrimStart('/')).ToString();
