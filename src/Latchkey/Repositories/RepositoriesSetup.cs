@@ -1,4 +1,5 @@
 using Latchkey.Hosting;
+using Latchkey.Repositories.History;
 
 namespace Latchkey.Repositories;
 
@@ -11,6 +12,8 @@ public static class RepositoriesSetup
         builder.Services.AddScoped<RepositoryService>();
         builder.Services.AddSingleton<RepositoryBrowser>();
         builder.Services.AddSingleton<RepositoryWriter>();
+        builder.Services.AddSingleton<CommitLog>();
+        builder.Services.AddSingleton<Diffs>();
         builder.Services.AddScoped<RepositoryCollaborators>();
         return builder;
     }
