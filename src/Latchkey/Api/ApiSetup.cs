@@ -43,6 +43,7 @@ public static class ApiSetup
         api.MapAdminApi();
         api.MapTokenIntrospectionApi();
         api.MapBranchApi();
+        api.MapCommitApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound()).Anonymous();
         return app;
