@@ -23,16 +23,20 @@ public sealed class RepoCommitsModel(WebCaller callers, RepositoryService reposi
     /// <summary>This page's own address, without its query.</summary>
     public string PagePath => $"/{OwnerName}/{Repo.Name}/commits/{CatchAllPath.Escape(Ref)}" + (Path.Length > 0 ? "/" + CatchAllPath.Escape(Path) : "");
 
-    public async Task<IActionResult> OnGetAsync(string owner, string repo, string? spec, string? page)
+    public async Task<IActionResult> OnGetAsync(string owner, string repo, string? spec)
     {
         if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
         if (CatchAllPath.Decode(HttpContext, spec) is not { } tail)
             return NotFound();
-        if (page is not null && (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 100_000))
-            return NotFound();
-        PageNumber = page is null ? 1 : int.Parse(page, CultureInfo.InvariantCulture);
+        // "page" is Razor Pages' own route value (the page's name), so the query is read as such.
+        if (Request.Query["page"].ToString() is { Length: > 0 } page)
+        {
+            if (!int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number is < 1 or > 100_000)
+                return NotFound();
+            PageNumber = number;
+        }
         if (tail.Trim('/').Length == 0)
         {
             if (await store.DefaultBranchAsync(Repo, ct) is not { } branch)
