@@ -11,50 +11,8 @@ public sealed partial class CommitHistoryWebTests(ServerFixture fixture) : IClas
     private const string Password = "commit history passphrase";
     private LatchkeyServer Server => fixture.Server;
 
-    /// <summary>A signed-in owner with a token, an empty repository and a local clone with one commit ("Add hello.txt").</summary>
-    private sealed record Project(WebSession Web, GitClient Git, string Owner, string Name, string Local, string Token, string Url) : IDisposable
-    {
-        public string Path => $"/{Owner}/{Name}";
-
-        public async Task<string> CommitAsync(string file, string content, string message)
-        {
-            await Git.CommitFileAsync(System.IO.Path.GetFileName(Local), file, content, message);
-            return await HeadAsync();
-        }
-
-        public async Task<string> GitAsync(params string[] args)
-        {
-            var run = await Git.RunAsync(Local, null, null, args);
-            Assert.True(run.Succeeded, run.ToString());
-            return run.Output.Trim();
-        }
-
-        public Task<string> HeadAsync() => GitAsync("rev-parse", "HEAD");
-
-        public async Task PushAsync(string refspec = "main")
-        {
-            var push = await Git.PushAsync(Local, Url, Owner, Token, refspec);
-            Assert.True(push.Succeeded, push.ToString());
-        }
-
-        public void Dispose()
-        {
-            Git.Dispose();
-            Web.Dispose();
-        }
-    }
-
-    private async Task<Project> NewProjectAsync(bool isPrivate = false)
-    {
-        var owner = fixture.NewUsername("historian");
-        var web = Server.NewBrowserSession();
-        await web.SignUpAsync(owner, Password);
-        await web.CreateRepositoryAsync("log", isPrivate);
-        var token = await web.CreateTokenAsync("push", ["repo"]);
-        var git = new GitClient();
-        var local = await git.NewLocalRepositoryAsync("log-" + owner);
-        return new Project(web, git, owner, "log", local, token, Server.Url($"/{owner}/log.git"));
-    }
+    private Task<HistoryProject> NewProjectAsync(bool isPrivate = false) =>
+        HistoryProject.CreateAsync(Server, fixture.NewUsername("historian"), Password, isPrivate);
 
     private static List<string> Subjects(string page) => SubjectLink().Matches(page).Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
 

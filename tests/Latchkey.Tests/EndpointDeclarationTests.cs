@@ -104,6 +104,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/repos/{owner}/{repo}/branches/{**branch}", "repos/{repo}/branches/main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits", "repos/{repo}/commits"),
         new("GET", "/api/v3/repos/{owner}/{repo}/commits/{**reference}", "repos/{repo}/commits/main"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/compare/{**basehead}", "repos/{repo}/compare/main...main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/collaborators", "repos/{repo}/collaborators"),
         new("PUT", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob", "{\"permission\":\"pull\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob"),
