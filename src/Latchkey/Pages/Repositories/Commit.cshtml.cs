@@ -31,7 +31,7 @@ public sealed class RepoCommitModel(WebCaller callers, RepositoryService reposit
         try
         {
             var diff = await diffs.BetweenAsync(Repo, commit.Parents.Count > 0 ? commit.Parents[0] : null, sha, expanded.Contains, ct);
-            Diff = new DiffView(diff, $"/{OwnerName}/{Repo.Name}", sha, $"/{OwnerName}/{Repo.Name}/commit/{sha}");
+            Diff = new DiffView(diff, $"/{OwnerName}/{Repo.Name}", sha, $"/{OwnerName}/{Repo.Name}/commit/{sha}", expanded);
         }
         catch (GitTimeoutException)
         {

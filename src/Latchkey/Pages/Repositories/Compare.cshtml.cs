@@ -59,7 +59,7 @@ public sealed class RepoCompareModel(WebCaller callers, RepositoryService reposi
             Commits = await log.BetweenAsync(Repo, baseSha, headSha, MaxCommits, ct);
             var expanded = Request.Query["expand"].OfType<string>().ToHashSet(StringComparer.Ordinal);
             var diff = await diffs.BetweenAsync(Repo, mergeBase, headSha, expanded.Contains, ct);
-            Diff = new DiffView(diff, $"/{OwnerName}/{Repo.Name}", headSha, $"/{OwnerName}/{Repo.Name}/compare/{CatchAllPath.Escape(Base)}...{CatchAllPath.Escape(Head)}");
+            Diff = new DiffView(diff, $"/{OwnerName}/{Repo.Name}", headSha, $"/{OwnerName}/{Repo.Name}/compare/{CatchAllPath.Escape(Base)}...{CatchAllPath.Escape(Head)}", expanded);
         }
         catch (GitTimeoutException)
         {

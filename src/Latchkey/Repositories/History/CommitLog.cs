@@ -18,7 +18,7 @@ public sealed class CommitLog(RepositoryStore store, IOptions<GitOptions> option
     private const string Format = "--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B";
     private const int Fields = 10;
 
-    public TimeSpan Limit => options.Value.BrowseLimit;
+    private TimeSpan Limit => options.Value.BrowseLimit;
 
     /// <summary><paramref name="count"/> commits reachable from <paramref name="revision"/> (newest first), after skipping <paramref name="skip"/>.</summary>
     public async Task<IReadOnlyList<CommitDetails>> ListAsync(Repository repo, string revision, string path, int skip, int count, CancellationToken ct)

@@ -200,7 +200,7 @@ public sealed partial class Diffs(RepositoryStore store, IOptions<GitOptions> op
         return patches;
     }
 
-    public static IReadOnlyList<DiffHunk> ParseHunks(string patch)
+    private static List<DiffHunk> ParseHunks(string patch)
     {
         var hunks = new List<DiffHunk>();
         List<DiffLine>? lines = null;
