@@ -139,6 +139,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("POST", "/api/v3/repos/{owner}/{repo}/git/refs", "repos/{repo}/git/refs", "{\"ref\":\"refs/heads/{n}\",\"sha\":\"{commit}\"}"),
         new("PATCH", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "repos/{repo}/git/refs/heads/main", "{\"sha\":\"{commit}\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/git/refs/{**ref}", "repos/{repo}/git/refs/tags/{n}"),
+        new("GET", "/api/v3/repos/{owner}/{repo}/compare/{**basehead}", "repos/{repo}/compare/main...main"),
         new("GET", "/api/v3/repos/{owner}/{repo}/collaborators", "repos/{repo}/collaborators"),
         new("PUT", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob", "{\"permission\":\"pull\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "repos/{repo}/collaborators/bob"),

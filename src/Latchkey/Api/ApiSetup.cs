@@ -45,6 +45,7 @@ public static class ApiSetup
         api.MapBranchApi();
         api.MapGitDataApi();
         api.MapArchiveApi();
+        api.MapCommitApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound()).Anonymous();
         return app;

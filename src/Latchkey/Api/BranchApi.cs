@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Latchkey.Api;
 
-/// <summary>Branches and commits, read from the repository with git.</summary>
+/// <summary>Branches, read from the repository with git; commits are <see cref="CommitApi"/>'s.</summary>
 public static class BranchApi
 {
     public sealed record BranchDto(
@@ -41,8 +41,6 @@ public static class BranchApi
         var repository = api.MapGroup("/repos/{owner}/{repo}").Requires(new RepositoryRequirement(RepoAction.ReadContents));
         repository.MapGet("/branches", ListAsync);
         repository.MapGet("/branches/{**branch}", GetAsync);
-        repository.MapGet("/commits", CommitsAsync);
-        repository.MapGet("/commits/{**reference}", CommitAsync);
         return api;
     }
 
@@ -86,43 +84,7 @@ public static class BranchApi
             new BranchLinksDto(self, $"{urls.Web}/{full}/tree/{CatchAllPath.Escape(match.Name)}"), false, self + "/protection"));
     }
 
-    private static async Task<Results<Ok<List<RepoCommitDto>>, ApiErrorResult>> CommitsAsync(HttpContext context, CurrentCaller current, RepositoryStore store)
-    {
-        var found = current.Repository!;
-        var (paging, error) = Paging.From(context.Request);
-        if (error is not null)
-            return error;
-        var start = context.Request.Query["sha"].ToString() is { Length: > 0 } requested ? requested : await store.DefaultBranchAsync(found, context.RequestAborted);
-        if (start is null)
-            return ApiErrors.Result(StatusCodes.Status409Conflict, "Git Repository is empty.");
-        if (!RepositoryStore.IsSafeRef(start))
-            return ApiErrors.NotFound();
-        var list = await GitCommand.RunAsync(store.PathOf(found), ["rev-list", $"--skip={paging!.Skip}", $"--max-count={paging.PerPage + 1}", start, "--"], context.RequestAborted);
-        if (!list.Succeeded)
-            return ApiErrors.NotFound();
-        var shas = list.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (shas.Length > paging.PerPage)
-            context.Response.Headers.Link = $"<{ApiUrls.Of(context.Request).Api}/repos/{found.Owner!.UserName}/{found.Name}/commits?sha={Uri.EscapeDataString(start)}&per_page={paging.PerPage}&page={paging.Page + 1}>; rel=\"next\"";
-        var urls = ApiUrls.Of(context.Request);
-        var commits = new List<RepoCommitDto>();
-        foreach (var sha in shas.Take(paging.PerPage))
-        {
-            if (await store.CommitAsync(found, sha, context.RequestAborted) is { } details)
-                commits.Add(ToDto(found, details, urls));
-        }
-        return TypedResults.Ok(commits);
-    }
-
-    private static async Task<Results<Ok<RepoCommitDto>, ApiErrorResult>> CommitAsync(HttpContext context, string reference, CurrentCaller current, RepositoryStore store)
-    {
-        var found = current.Repository!;
-        reference = CatchAllPath.Decode(context, reference) ?? "";
-        if (!RepositoryStore.IsSafeRef(reference) || await store.CommitAsync(found, reference, context.RequestAborted) is not { } details)
-            return ApiErrors.Result(StatusCodes.Status422UnprocessableEntity, $"No commit found for SHA: {reference}");
-        return TypedResults.Ok(ToDto(found, details, ApiUrls.Of(context.Request)));
-    }
-
-    private static RepoCommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)
+    public static RepoCommitDto ToDto(Repository repo, CommitDetails commit, ApiUrls urls)
     {
         var inner = ContentsApi.ToDto(repo, commit, urls);
         var full = $"{repo.Owner!.UserName}/{repo.Name}";

@@ -1,4 +1,5 @@
 using Latchkey.Hosting;
+using Latchkey.Repositories.History;
 
 namespace Latchkey.Repositories;
 
@@ -12,6 +13,8 @@ public static class RepositoriesSetup
         builder.Services.AddSingleton<RepositoryBrowser>();
         builder.Services.AddSingleton<RepositoryWriter>();
         builder.Services.AddSingleton<GitObjects>();
+        builder.Services.AddSingleton<CommitLog>();
+        builder.Services.AddSingleton<Diffs>();
         builder.Services.AddScoped<RepositoryCollaborators>();
         return builder;
     }
