@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Html;
+using Microsoft.AspNetCore.Mvc.Rendering;
 
 namespace Latchkey.Pages;
 
@@ -23,6 +25,13 @@ public static class RelativeTime
         };
     }
 
-    /// <summary>The full date, for a title beside the relative one.</summary>
-    public static string Full(DateTimeOffset when) => when.UtcDateTime.ToString("MMM d, yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture);
+    /// <summary><c>&lt;time&gt;</c> with the relative date, and the full one as its title.</summary>
+    public static IHtmlContent Tag(DateTimeOffset when, DateTimeOffset now)
+    {
+        var tag = new TagBuilder("time");
+        tag.Attributes["datetime"] = when.ToString("o", CultureInfo.InvariantCulture);
+        tag.Attributes["title"] = when.UtcDateTime.ToString("MMM d, yyyy, HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        tag.InnerHtml.Append(Since(when, now));
+        return tag;
+    }
 }
