@@ -147,6 +147,8 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
         var feature = await PageAsync($"/{Owner}/proj/tree/feature/x/src");
         Assert.Contains($"href=\"/{Owner}/proj/blob/feature/x/src/feature.txt\"", feature, StringComparison.Ordinal);
         Assert.Contains("data-current-ref>feature/x</span>", feature, StringComparison.Ordinal);
+        Assert.Contains("feature.txt", await PageAsync($"/{Owner}/proj/tree/feature%2Fx/src"), StringComparison.Ordinal);
+        Assert.Contains("poem.txt", await PageAsync($"/{Owner}/proj/tree/main/"), StringComparison.Ordinal);
         var hostile = await PageAsync($"/{Owner}/proj/tree/x%3Cb%3Ey/src");
         Assert.Contains("feature.txt", hostile, StringComparison.Ordinal);
 

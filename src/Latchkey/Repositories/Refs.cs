@@ -51,7 +51,9 @@ public sealed class RepositoryRefs(RepositoryStore store)
     public async Task<RefPath?> ResolveAsync(Repository repo, HttpContext context, string @ref, string? path)
     {
         var ct = context.RequestAborted;
-        if (CatchAllPath.Decode(context, string.IsNullOrEmpty(path) ? @ref : $"{@ref}/{path}") is not { } decoded)
+        // "/tree/main/" has an empty {**path}: the slash still counts as a segment of the raw target.
+        var routeValue = string.IsNullOrEmpty(path) && context.Request.Path.Value?.EndsWith('/') != true ? @ref : $"{@ref}/{path}";
+        if (CatchAllPath.Decode(context, routeValue) is not { } decoded)
             return null;
         var segments = decoded.Split('/');
         var names = await NamesAsync(repo, ct);
