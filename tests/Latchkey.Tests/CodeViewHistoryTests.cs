@@ -63,6 +63,7 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
             await git.CommitFileAsync("proj", "poem.txt", "one\nTWO\nthree\n", "Rework line two");
             C2 = await Head();
             await File.WriteAllTextAsync(Path.Combine(dir, "src", HostileFile), "hostile name\n");
+            await File.WriteAllBytesAsync(Path.Combine(dir, "src", "logo.bin"), [0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d]);
             await git.CommitFileAsync("proj", "poem.txt", "one\nTWO\nthree\nfour\n", HostileSubject);
             C3 = await Head();
 
@@ -165,7 +166,7 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
     public async Task Each_entry_of_a_folder_names_the_commit_that_last_changed_it_and_the_folder_counts_its_commits()
     {
         var src = EntryCommits(await PageAsync($"/{Owner}/proj/tree/main/src"));
-        Assert.Equal(new Dictionary<string, string> { ["a.txt"] = world.C1, ["b.txt"] = world.C2, [HostileFile] = world.C3 }, src);
+        Assert.Equal(new Dictionary<string, string> { ["a.txt"] = world.C1, ["b.txt"] = world.C2, [HostileFile] = world.C3, ["logo.bin"] = world.C3 }, src);
 
         var home = await PageAsync($"/{Owner}/proj");
         Assert.Equal(new Dictionary<string, string> { ["src"] = world.C3, ["poem.txt"] = world.C3, ["README.md"] = world.Initial }, EntryCommits(home));
@@ -195,8 +196,14 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
 
         // On a branch with a slash, and a folder goes to the tree.
         Assert.Contains("data-blame-line=\"1\"", await PageAsync($"/{Owner}/proj/blame/feature/x/src/feature.txt"), StringComparison.Ordinal);
-        var (status, _) = await world.Web.GetAsync($"/{Owner}/proj/blame/main/src");
-        Assert.Equal(HttpStatusCode.Redirect, status);
+        using (var folder = await world.Web.Http.GetAsync($"{Owner}/proj/blame/main/src"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, folder.StatusCode);
+            Assert.Equal($"/{Owner}/proj/tree/main/src", folder.Headers.Location?.OriginalString);
+        }
+        var binary = await PageAsync($"/{Owner}/proj/blame/main/src/logo.bin");
+        Assert.Contains("Binary file not shown.", binary, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-blame-line", binary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -271,11 +278,11 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
     }
 }
 
-/// <summary>Blame past Git:BrowseSeconds: git is stopped and the page says so, with no error and no hung request.</summary>
+/// <summary>Blame past Git:BrowseSeconds: git is stopped and the page says so, with no error and no hung request; a file too large to show is not blamed.</summary>
 public sealed class SlowBlameTests
 {
     [Fact]
-    public async Task A_blame_past_the_time_limit_says_it_took_too_long()
+    public async Task A_blame_past_the_time_limit_or_of_a_file_past_the_display_limit_says_so()
     {
         await using var server = await LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Git:BrowseSeconds"] = "1" });
         using var web = server.NewBrowserSession();
@@ -297,6 +304,8 @@ public sealed class SlowBlameTests
             }
             await git.CommitFileAsync("big", "big.txt", string.Join('\n', lines) + "\n", $"Version {commit}");
         }
+        // And one past the display limit (RepositoryBrowser.MaxDisplayBytes, 1 MiB).
+        await git.CommitFileAsync("big", "huge.txt", string.Concat(Enumerable.Repeat("a line of a file too large to blame\n", 40_000)), "Add a huge file");
         var push = await git.PushAsync(work, server.Url("/slow/big.git"), "slow", token);
         Assert.True(push.Succeeded, push.ToString());
 
@@ -306,6 +315,9 @@ public sealed class SlowBlameTests
         Assert.Contains("This blame took too long to load.", page, StringComparison.Ordinal);
         Assert.DoesNotContain("data-blame-line", page, StringComparison.Ordinal);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"The page took {watch.Elapsed}.");
+        var huge = await web.GetAsync("/slow/big/blame/main/huge.txt");
+        Assert.True(huge.Status == HttpStatusCode.OK, $"{huge.Status}:\n{huge.Body}");
+        Assert.Contains("This file is too large to blame.", huge.Body, StringComparison.Ordinal);
         // The same file's page does not depend on blame.
         Assert.Equal(HttpStatusCode.OK, (await web.GetAsync("/slow/big/blob/main/big.txt")).Status);
     }
