@@ -116,6 +116,37 @@ public sealed partial class CodeViewHistoryTests(CodeViewHistoryTests.World worl
     }
 
     [Fact]
+    public async Task The_branches_page_shows_thirty_other_branches_a_page()
+    {
+        using var web = world.Server.NewBrowserSession();
+        var owner = "brancher";
+        await web.SignUpAsync(owner, Password);
+        await web.CreateRepositoryAsync("many", addReadme: true);
+        var token = await world.Server.IssueClassicAsync(owner, ["repo"]);
+        using var git = new GitClient();
+        var url = world.Server.Url($"/{owner}/many.git");
+        Assert.True((await git.CloneAsync(url, "many", owner, token)).Succeeded);
+        var dir = Path.Combine(git.WorkDirectory, "many");
+        for (var i = 1; i <= 35; i++)
+            Assert.True((await git.RunAsync(dir, null, null, "branch", $"topic-{i:00}")).Succeeded);
+        var push = await git.RunAsync(dir, owner, token, "push", url, "refs/heads/*:refs/heads/*");
+        Assert.True(push.Succeeded, push.ToString());
+
+        var first = await PageAsync($"/{owner}/many/branches", web);
+        var shown = Values(first, "data-branch");
+        Assert.Equal(31, shown.Count);
+        Assert.Equal("main", shown[0]);
+        Assert.Contains($"href=\"/{owner}/many/branches?page=2\">Next</a>", first, StringComparison.Ordinal);
+        var second = await PageAsync($"/{owner}/many/branches?page=2", web);
+        var rest = Values(second, "data-branch");
+        Assert.Equal(5, rest.Count);
+        Assert.DoesNotContain("main", rest);
+        Assert.Equal(Enumerable.Range(1, 35).Select(i => $"topic-{i:00}").Order(StringComparer.Ordinal), shown.Skip(1).Concat(rest).Order(StringComparer.Ordinal));
+        Assert.Contains($"href=\"/{owner}/many/branches\">Previous</a>", second, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await web.GetAsync($"/{owner}/many/branches?page=3")).Status);
+    }
+
+    [Fact]
     public async Task The_tags_page_lists_annotated_and_lightweight_tags_with_their_commit_and_archive_links()
     {
         var page = await PageAsync($"/{Owner}/proj/tags");
