@@ -45,6 +45,10 @@ public sealed class RepoBlameModel(WebCaller callers, RepositoryService reposito
             {
                 Notice = "This blame took too long to load. Try again later, or look at the file's history.";
             }
+            catch (GitOutputTooLargeException)
+            {
+                Notice = "This blame is too large to display.";
+            }
         }
         return Page();
     }
