@@ -16,7 +16,7 @@ LIB="$ROOT/src/Latchkey/wwwroot/lib"
 ICONS=(repo lock book file file-directory-fill file-directory code copy check
   alert key gear person sign-out plus trash repo-push code-square clock
   shield-lock history mark-github triangle-down x info project globe eye
-  organization terminal)
+  organization terminal git-branch tag)
 
 mkdir -p "$LIB"
 rm -rf "$LIB/octicons"

@@ -14,7 +14,7 @@ public static class RawFiles
     public static IEndpointRouteBuilder MapRawFiles(this IEndpointRouteBuilder app)
     {
         app.MapGet("/{owner}/{repo}/raw/{ref}/{**path}", async (HttpContext context, string owner, string repo, string @ref, string? path,
-            WebCaller callers, RepositoryService repositories, RepositoryStore store) =>
+            WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs) =>
         {
             var caller = await callers.GetAsync(context);
             var found = await repositories.FindAsync(owner, repo, context.RequestAborted);
@@ -22,12 +22,10 @@ public static class RawFiles
                 return Results.NotFound();
             if (WebRefusal.For(AccessPolicy.Decide(caller, RepoAction.ReadContents, found)) is { } refusal)
                 return refusal;
-            if (CatchAllPath.Decode(context, path) is not { } decoded)
+            if (await refs.ResolveAsync(found, context, @ref, path) is not { } at
+                || await store.ObjectTypeAsync(found, at.Ref, at.Path, context.RequestAborted) != "blob")
                 return Results.NotFound();
-            path = decoded.Trim('/');
-            if (await store.ObjectTypeAsync(found, @ref, path, context.RequestAborted) != "blob")
-                return Results.NotFound();
-            var content = await store.ReadBlobAsync(found, @ref, path, MaxRawBytes, context.RequestAborted);
+            var content = await store.ReadBlobAsync(found, at.Ref, at.Path, MaxRawBytes, context.RequestAborted);
             if (content is null)
                 return Results.Text("This file is too large to serve raw.\n", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
             context.Response.Headers.ContentSecurityPolicy = SecurityHeaders.SandboxContentSecurityPolicy;

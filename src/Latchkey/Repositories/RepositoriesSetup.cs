@@ -11,6 +11,9 @@ public static class RepositoriesSetup
             new RepositoryStore(services.GetRequiredService<DataDirectory>().Repositories, services.GetRequiredService<TimeProvider>()));
         builder.Services.AddScoped<RepositoryService>();
         builder.Services.AddSingleton<RepositoryBrowser>();
+        builder.Services.AddSingleton<RepositoryRefs>();
+        builder.Services.AddSingleton<FolderHistory>();
+        builder.Services.AddSingleton<RepositoryBlame>();
         builder.Services.AddSingleton<RepositoryWriter>();
         builder.Services.AddSingleton<GitObjects>();
         builder.Services.AddSingleton<CommitLog>();

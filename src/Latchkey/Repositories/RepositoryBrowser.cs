@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Html;
 
 namespace Latchkey.Repositories;
 
-public sealed record FileListing(string Owner, string Repo, string Ref, string Path, IReadOnlyList<TreeEntry> Entries, CommitSummary? LastCommit);
+/// <summary>A folder at a ref: its entries, its last commit and commit count, and each entry's last commit (those found in time).</summary>
+public sealed record FileListing(string Owner, string Repo, string Ref, string Path, IReadOnlyList<TreeEntry> Entries, CommitSummary? LastCommit,
+    int? CommitCount, IReadOnlyDictionary<string, CommitSummary> EntryCommits);
 
 /// <summary>What the repository pages show: directory listings, READMEs, file contents.</summary>
-public sealed class RepositoryBrowser(RepositoryStore store)
+public sealed class RepositoryBrowser(RepositoryStore store, FolderHistory history)
 {
     public const long MaxDisplayBytes = 1024 * 1024;
 
@@ -43,8 +45,10 @@ public sealed class RepositoryBrowser(RepositoryStore store)
     public async Task<FileListing> ListAsync(Repository repo, string owner, string gitRef, string path, CancellationToken ct)
     {
         var entries = await store.ListTreeAsync(repo, gitRef, path, ct);
-        var last = await store.LastCommitAsync(repo, gitRef, path, ct);
-        return new FileListing(owner, repo.Name, gitRef, path, entries, last);
+        var last = store.LastCommitAsync(repo, gitRef, path, ct);
+        var count = history.CountAsync(repo, gitRef, path, ct);
+        var entryCommits = history.LastCommitsAsync(repo, gitRef, path, entries.Select(e => e.Name), ct);
+        return new FileListing(owner, repo.Name, gitRef, path, entries, await last, await count, await entryCommits);
     }
 
     public async Task<HtmlString?> RenderReadmeAsync(Repository repo, string gitRef, string directory, IReadOnlyList<TreeEntry> entries, CancellationToken ct)

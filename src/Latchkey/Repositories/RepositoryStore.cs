@@ -214,12 +214,16 @@ public sealed class RepositoryStore(string root, TimeProvider clock)
         return null;
     }
 
-    /// <summary>Refs come from URLs: nothing that git could read as an option or a revision expression.</summary>
+    /// <summary>
+    /// Refs come from URLs: nothing that git could read as an option or a revision expression, but every
+    /// character a ref name may hold (check-ref-format allows <c>&lt;</c>, <c>"</c>, <c>=</c>…), so each branch can be browsed.
+    /// </summary>
     public static bool IsSafeRef(string gitRef) =>
         gitRef.Length is > 0 and <= 255
         && !gitRef.StartsWith('-')
         && !gitRef.Contains("..", StringComparison.Ordinal)
-        && gitRef.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/');
+        && !gitRef.Contains("@{", StringComparison.Ordinal)
+        && gitRef.All(c => c is > ' ' and < (char)0x7f and not ('~' or '^' or ':' or '?' or '*' or '[' or '\\') || c > (char)0x7f);
 
     public static bool IsSafePath(string path) =>
         path.Length <= 4096 && !path.Contains('\0', StringComparison.Ordinal) && !path.StartsWith('/')

@@ -32,6 +32,9 @@ public sealed class GitClient : IDisposable
     /// <summary>How long one git command may take (a slow shared machine, not a hang, for big pushes).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>Variables every later git command gets (GIT_COMMITTER_DATE, to date commits).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     /// <summary>Runs git in <paramref name="directory"/> (default: the work directory); null credentials = answer no prompt.</summary>
     public async Task<GitRun> RunAsync(string? directory, string? username, string? password, params string[] args)
     {
@@ -53,6 +56,8 @@ public sealed class GitClient : IDisposable
         info.Environment["GIT_AUTHOR_EMAIL"] = "person@example.test";
         info.Environment["GIT_COMMITTER_NAME"] = "Test Person";
         info.Environment["GIT_COMMITTER_EMAIL"] = "person@example.test";
+        foreach (var (key, value) in Environment)
+            info.Environment[key] = value;
         if (username is not null || password is not null)
         {
             info.Environment["GIT_ASKPASS"] = _askPass;

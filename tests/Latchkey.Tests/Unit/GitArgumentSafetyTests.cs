@@ -14,7 +14,10 @@ public sealed class GitArgumentSafetyTests
     [InlineData("my_branch")]
     [InlineData("0123456789abcdef0123456789abcdef01234567")]
     [InlineData("HEAD")]
-    public void Ordinary_refs_are_safe(string gitRef)
+    [InlineData("x<b>y")]
+    [InlineData("\"onmouseover=\"alert(1)")]
+    [InlineData("mäin")]
+    public void Ordinary_refs_and_any_name_git_allows_are_safe(string gitRef)
     {
         Assert.True(RepositoryStore.IsSafeRef(gitRef));
     }
@@ -34,8 +37,9 @@ public sealed class GitArgumentSafetyTests
     [InlineData(":/fix")]
     [InlineData("main\n")]
     [InlineData("ma in")]
-    [InlineData("mäin")]
     [InlineData("a\0b")]
+    [InlineData("a*b")]
+    [InlineData("a\\b")]
     [InlineData("")]
     public void Options_and_revision_expressions_are_not_safe_refs(string gitRef)
     {

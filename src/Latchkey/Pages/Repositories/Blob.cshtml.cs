@@ -1,13 +1,12 @@
 using System.Text;
 using Latchkey.Authorization;
-using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Repositories;
 
-public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositories, RepositoryStore store)
+public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs)
     : RepositoryPageModel(callers, repositories)
 {
     public string Path { get; private set; } = "";
@@ -16,23 +15,26 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
     public HtmlString? MarkdownHtml { get; private set; }
     public long Size { get; private set; }
     public string Notice { get; private set; } = "";
+    public RefSwitcher Switcher { get; private set; } = null!;
+    public CommitSummary? LastCommit { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
     {
         if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
-        if (Hosting.CatchAllPath.Decode(HttpContext, path) is not { } decoded)
+        if (await refs.ResolveAsync(Repo, HttpContext, @ref, path) is not { } at)
             return NotFound();
-        Path = decoded.Trim('/');
-        Ref = @ref;
-        var type = await store.ObjectTypeAsync(Repo, @ref, Path, ct);
+        (Ref, Path) = (at.Ref, at.Path);
+        var type = await store.ObjectTypeAsync(Repo, Ref, Path, ct);
         if (type == "tree")
-            return Redirect($"/{OwnerName}/{Repo.Name}/tree/{Uri.EscapeDataString(@ref)}/{Hosting.CatchAllPath.Escape(Path)}");
+            return Redirect(CodeUrls.Of(OwnerName, Repo.Name, "tree", Ref, Path));
         if (type != "blob")
             return NotFound();
+        Switcher = new RefSwitcher(OwnerName, Repo.Name, Ref, "blob", Path, at.Names, await store.DefaultBranchAsync(Repo, ct));
+        LastCommit = await store.LastCommitAsync(Repo, Ref, Path, ct);
 
-        var content = await store.ReadBlobAsync(Repo, @ref, Path, RepositoryBrowser.MaxDisplayBytes, ct);
+        var content = await store.ReadBlobAsync(Repo, Ref, Path, RepositoryBrowser.MaxDisplayBytes, ct);
         if (content is null)
         {
             Notice = "This file is too large to display.";

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Latchkey.Pages.Repositories;
 
 /// <summary>A ref's history, or one path's: newest first, grouped by day, 35 a page as GitHub shows them.</summary>
-public sealed class RepoCommitsModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, CommitLog log)
+public sealed class RepoCommitsModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs, CommitLog log)
     : RepositoryPageModel(callers, repositories)
 {
     public const int PerPage = 35;
@@ -43,7 +43,7 @@ public sealed class RepoCommitsModel(WebCaller callers, RepositoryService reposi
                 return NotFound();
             Ref = branch;
         }
-        else if (await log.SplitAsync(Repo, tail, ct) is { } split && RepositoryStore.IsSafePath(split.Path))
+        else if (await refs.SplitAsync(Repo, tail.Trim('/'), ct) is { } split)
             (Ref, Path) = (split.Ref, split.Path);
         else
             return NotFound();

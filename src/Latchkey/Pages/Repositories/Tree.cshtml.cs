@@ -1,15 +1,15 @@
 using Latchkey.Authorization;
-using Latchkey.Hosting;
 using Latchkey.Repositories;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Repositories;
 
-public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryBrowser browser)
+public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryBrowser browser, RepositoryRefs refs)
     : RepositoryPageModel(callers, repositories)
 {
     public FileListing Listing { get; private set; } = null!;
+    public RefSwitcher Switcher { get; private set; } = null!;
     public HtmlString? ReadmeHtml { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
@@ -17,16 +17,16 @@ public sealed class RepoTreeModel(WebCaller callers, RepositoryService repositor
         if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
             return refused;
         var ct = HttpContext.RequestAborted;
-        if (Hosting.CatchAllPath.Decode(HttpContext, path) is not { } decoded)
+        if (await refs.ResolveAsync(Repo, HttpContext, @ref, path) is not { } at)
             return NotFound();
-        path = decoded.Trim('/');
-        var type = await store.ObjectTypeAsync(Repo, @ref, path, ct);
+        var type = await store.ObjectTypeAsync(Repo, at.Ref, at.Path, ct);
         if (type == "blob")
-            return Redirect($"/{OwnerName}/{Repo.Name}/blob/{Uri.EscapeDataString(@ref)}/{Hosting.CatchAllPath.Escape(path)}");
+            return Redirect(CodeUrls.Of(OwnerName, Repo.Name, "blob", at.Ref, at.Path));
         if (type != "tree")
             return NotFound();
-        Listing = await browser.ListAsync(Repo, OwnerName, @ref, path, ct);
-        ReadmeHtml = await browser.RenderReadmeAsync(Repo, @ref, path, Listing.Entries, ct);
+        Listing = await browser.ListAsync(Repo, OwnerName, at.Ref, at.Path, ct);
+        Switcher = new RefSwitcher(OwnerName, Repo.Name, at.Ref, "tree", at.Path, at.Names, await store.DefaultBranchAsync(Repo, ct));
+        ReadmeHtml = await browser.RenderReadmeAsync(Repo, at.Ref, at.Path, Listing.Entries, ct);
         return Page();
     }
 }

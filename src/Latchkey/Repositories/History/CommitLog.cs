@@ -4,12 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace Latchkey.Repositories.History;
 
-/// <summary>A ref (or sha) and the path after it, split from one URL tail such as <c>feature/x/docs/a.md</c>.</summary>
-public sealed record RefAndPath(string Ref, string Path);
-
 /// <summary>
-/// A repository's history: paged commit lists (of a ref, optionally of one path), counts, and the
-/// resolution of refs from URLs. Every read is bounded by <c>Git:BrowseSeconds</c>.
+/// A repository's history: paged commit lists (of a ref, optionally of one path), counts, and
+/// ref resolution. Every read is bounded by <c>Git:BrowseSeconds</c>.
 /// </summary>
 public sealed class CommitLog(RepositoryStore store, IOptions<GitOptions> options)
 {
@@ -76,27 +73,6 @@ public sealed class CommitLog(RepositoryStore store, IOptions<GitOptions> option
     {
         var result = await GitCommand.RunWithinAsync(store.PathOf(repo), ["merge-base", a, b], Limit, ct);
         return result.Succeeded ? result.Text.Trim() : null;
-    }
-
-    /// <summary>
-    /// Splits <c>feature/x/docs/a.md</c> as GitHub does: the longest leading part that is a branch or
-    /// tag is the ref, the rest the path; failing that, the first segment when it names a commit (a sha).
-    /// Null when nothing resolves.
-    /// </summary>
-    public async Task<RefAndPath?> SplitAsync(Repository repo, string tail, CancellationToken ct)
-    {
-        tail = tail.Trim('/');
-        if (tail.Length == 0)
-            return null;
-        var refs = await GitCommand.RunAsync(store.PathOf(repo), ["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], ct);
-        var names = refs.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(name => name[(name.StartsWith("refs/heads/", StringComparison.Ordinal) ? "refs/heads/".Length : "refs/tags/".Length)..])
-            .Where(name => tail == name || tail.StartsWith(name + "/", StringComparison.Ordinal))
-            .OrderByDescending(name => name.Length);
-        if (names.FirstOrDefault() is { } longest)
-            return new RefAndPath(longest, tail[longest.Length..].Trim('/'));
-        var first = tail.Split('/')[0];
-        return await ResolveAsync(repo, first, ct) is null ? null : new RefAndPath(first, tail[first.Length..].Trim('/'));
     }
 
     // File names are literal: a path such as "*" or ":(glob)x" from a URL matches only itself.
