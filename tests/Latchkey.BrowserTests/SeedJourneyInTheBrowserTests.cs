@@ -176,7 +176,9 @@ public sealed class SeedJourneyInTheBrowserTests(ITestOutputHelper output)
 
         await page.ReloadAsync();
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "README.md", Exact = true })).ToBeVisibleAsync();
-        await Expect(page.GetByText("First commit with a copied token")).ToBeVisibleAsync();
+        // The latest commit sits above the files, and beside README.md, the file it changed.
+        await Expect(page.Locator("[data-last-commit]")).ToHaveTextAsync("First commit with a copied token");
+        await Expect(page.Locator("[data-entry-commit]")).ToHaveTextAsync(["First commit with a copied token"]);
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Hello from the browser journey" })).ToBeVisibleAsync();
         await shots.TakeAsync(page, "06-pushed.png", fullPage: true);
     }

@@ -10,6 +10,10 @@ public static class CodeUrls
         $"/{owner}/{repo}/{view}/{CatchAllPath.Escape(gitRef)}" + (path.Length > 0 ? "/" + CatchAllPath.Escape(path) : "");
 
     public static string Commit(string owner, string repo, string sha) => $"/{owner}/{repo}/commit/{sha}";
+
+    /// <summary>What <paramref name="head"/> has that <paramref name="base"/> lacks.</summary>
+    public static string Compare(string owner, string repo, string @base, string head) =>
+        $"/{owner}/{repo}/compare/{CatchAllPath.Escape(@base)}...{CatchAllPath.Escape(head)}";
 }
 
 /// <summary>The branch/tag menu of the code view: each item opens the same <see cref="View"/> and <see cref="Path"/> on that ref.</summary>

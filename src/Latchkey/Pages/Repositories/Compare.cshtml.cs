@@ -36,7 +36,7 @@ public sealed class RepoCompareModel(WebCaller callers, RepositoryService reposi
         if (range.Length == 0)
         {
             if (head is { Length: > 0 })
-                return Redirect($"/{OwnerName}/{Repo.Name}/compare/{CatchAllPath.Escape(@base is { Length: > 0 } ? @base : defaultBranch ?? "")}...{CatchAllPath.Escape(head)}");
+                return Redirect(CodeUrls.Compare(OwnerName, Repo.Name, @base is { Length: > 0 } ? @base : defaultBranch ?? "", head));
             Picking = true;
             Base = defaultBranch ?? "";
             return Page();
