@@ -19,44 +19,7 @@ public sealed class FineGrainedTokenInTheBrowserTests(ITestOutputHelper output)
     public async Task Generate_a_token_for_one_chosen_repository_copy_it_and_push_with_it()
     {
         await using var server = await LatchkeyServer.StartAsync();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await Chromium.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new()
-        {
-            BaseURL = server.BaseAddress.ToString(),
-            Locale = "en-US",
-            TimezoneId = "UTC",
-            ViewportSize = new() { Width = 1280, Height = 800 },
-        });
-        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"], new() { Origin = server.BaseAddress.GetLeftPart(UriPartial.Authority) });
-        context.SetDefaultTimeout(15_000);
-        SetDefaultExpectTimeout(10_000);
-
-        var page = await context.NewPageAsync();
-        var browserErrors = new List<string>();
-        page.PageError += (_, error) => browserErrors.Add("page error: " + error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error" && !message.Location.EndsWith("/favicon.ico", StringComparison.Ordinal))
-                browserErrors.Add($"console error on {page.Url}: {message.Text} ({message.Location})");
-        };
-
-        try
-        {
-            await JourneyAsync(server, page, new Screenshots(output));
-            Assert.True(browserErrors.Count == 0, "The browser reported errors:\n" + string.Join('\n', browserErrors));
-            Assert.True(server.FiveHundreds.Count == 0, "Server errors:\n" + string.Join('\n', server.FiveHundreds));
-        }
-        catch (Exception)
-        {
-            var shot = Path.Combine(Directory.CreateTempSubdirectory("latchkey-browser-").FullName, "failure.png");
-            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
-            output.WriteLine($"Failure screenshot ({page.Url}): {shot}");
-            Console.WriteLine($"Failure screenshot ({page.Url}): {shot}");
-            if (browserErrors.Count > 0)
-                output.WriteLine("Browser errors:\n" + string.Join('\n', browserErrors));
-            throw;
-        }
+        await BrowserWalk.RunAsync(server, output, page => JourneyAsync(server, page, new Screenshots(output)), clipboard: true);
     }
 
     private static async Task JourneyAsync(LatchkeyServer server, IPage page, Screenshots shots)

@@ -30,108 +30,74 @@ public sealed class HistoryInTheBrowserTests(ITestOutputHelper output)
         var feature = await project.CommitAsync("hello.txt", "hello from the feature\ngoodbye <b>for now</b>\n", "Greet from the feature");
         await project.PushAsync("feature/x");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await Chromium.LaunchAsync(playwright);
-        await using var context = await browser.NewContextAsync(new()
-        {
-            BaseURL = server.BaseAddress.ToString(),
-            Locale = "en-US",
-            TimezoneId = "UTC",
-            ViewportSize = new() { Width = 1280, Height = 800 },
-        });
-        context.SetDefaultTimeout(15_000);
-        SetDefaultExpectTimeout(10_000);
-        var page = await context.NewPageAsync();
-        var browserErrors = new List<string>();
-        var dialogs = new List<string>();
-        page.PageError += (_, error) => browserErrors.Add("page error: " + error);
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error" && !message.Location.EndsWith("/favicon.ico", StringComparison.Ordinal))
-                browserErrors.Add($"console error on {page.Url}: {message.Text} ({message.Location})");
-        };
-        page.Dialog += (_, dialog) => dialogs.Add(dialog.Message);
+        await BrowserWalk.RunAsync(server, output, page => WalkAsync(page, first, second, third, feature));
+    }
 
-        try
-        {
-            await page.GotoAsync("/login");
-            await page.GetByLabel("Username or email address").FillAsync("mona");
-            await page.GetByLabel("Password").FillAsync(Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-            await page.GotoAsync("/mona/log");
+    private async Task WalkAsync(IPage page, string first, string second, string third, string feature)
+    {
+        await page.GotoAsync("/login");
+        await page.GetByLabel("Username or email address").FillAsync("mona");
+        await page.GetByLabel("Password").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GotoAsync("/mona/log");
 
-            // The code view counts the commits; its link is main's history, newest first.
-            var count = page.Locator("[data-commit-count]");
-            await Expect(count).ToContainTextAsync("3 commits");
-            await count.ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/commits/main$"));
-            var rows = page.Locator("[data-commit]");
-            await Expect(rows).ToHaveCountAsync(3);
-            await Expect(rows.Locator("[data-commit-subject]")).ToHaveTextAsync(["Add notes", "Say goodbye too", "Add hello.txt"]);
-            await Expect(page.Locator($"[data-commit='{third}']")).ToBeVisibleAsync();
+        // The code view counts the commits; its link is main's history, newest first.
+        var count = page.Locator("[data-commit-count]");
+        await Expect(count).ToContainTextAsync("3 commits");
+        await count.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/commits/main$"));
+        var rows = page.Locator("[data-commit]");
+        await Expect(rows).ToHaveCountAsync(3);
+        await Expect(rows.Locator("[data-commit-subject]")).ToHaveTextAsync(["Add notes", "Say goodbye too", "Add hello.txt"]);
+        await Expect(page.Locator($"[data-commit='{third}']")).ToBeVisibleAsync();
 
-            // One commit: its message as text, its diff with line numbers, the added line escaped.
-            await rows.Nth(1).GetByRole(AriaRole.Link, new() { Name = "Say goodbye too" }).ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex($"/mona/log/commit/{second}$"));
-            await Expect(page.Locator("[data-commit-title]")).ToHaveTextAsync("Say goodbye too");
-            await Expect(page.Locator("[data-commit-parents]")).ToContainTextAsync(first[..7]);
-            await Expect(page.Locator("[data-diff-summary]")).ToHaveTextAsync("Showing 1 changed file with 1 addition and 0 deletions.");
-            var file = page.Locator("[data-diff-file='hello.txt']");
-            var added = file.Locator("tr[data-line='+']");
-            await Expect(added).ToHaveCountAsync(1);
-            await Expect(added.Locator("[data-new-line]")).ToHaveTextAsync("2");
-            await Expect(added.Locator(".blob-code")).ToHaveTextAsync("+goodbye <b>for now</b>");
-            await Expect(page.Locator("[data-diff-table] b")).ToHaveCountAsync(0);
-            await new Screenshots(output).TakeAsync(page, "09-commit.png");
+        // One commit: its message as text, its diff with line numbers, the added line escaped.
+        await rows.Nth(1).GetByRole(AriaRole.Link, new() { Name = "Say goodbye too" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($"/mona/log/commit/{second}$"));
+        await Expect(page.Locator("[data-commit-title]")).ToHaveTextAsync("Say goodbye too");
+        await Expect(page.Locator("[data-commit-parents]")).ToContainTextAsync(first[..7]);
+        await Expect(page.Locator("[data-diff-summary]")).ToHaveTextAsync("Showing 1 changed file with 1 addition and 0 deletions.");
+        var file = page.Locator("[data-diff-file='hello.txt']");
+        var added = file.Locator("tr[data-line='+']");
+        await Expect(added).ToHaveCountAsync(1);
+        await Expect(added.Locator("[data-new-line]")).ToHaveTextAsync("2");
+        await Expect(added.Locator(".blob-code")).ToHaveTextAsync("+goodbye <b>for now</b>");
+        await Expect(page.Locator("[data-diff-table] b")).ToHaveCountAsync(0);
+        await new Screenshots(output).TakeAsync(page, "09-commit.png");
 
-            // Blame from the file's page: each line beside the commit that wrote it.
-            await page.GetByRole(AriaRole.Navigation, new() { Name = "Repository" }).GetByRole(AriaRole.Link, new() { Name = "Code" }).ClickAsync();
-            await page.GetByRole(AriaRole.Link, new() { Name = "hello.txt", Exact = true }).ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blob/main/hello.txt$"));
-            await page.GetByRole(AriaRole.Link, new() { Name = "Blame" }).ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blame/main/hello.txt$"));
-            await Expect(page.Locator($"[data-blame-commit='{first}'] [data-blame-line='1']")).ToHaveTextAsync("hello from log-mona");
-            await Expect(page.Locator($"[data-blame-commit='{second}'] [data-blame-line='2']")).ToHaveTextAsync("goodbye <b>for now</b>");
-            await Expect(page.Locator($"[data-blame-commit='{second}']")).ToContainTextAsync("Say goodbye too");
-            await Expect(page.Locator("[data-blame-line] b")).ToHaveCountAsync(0);
+        // Blame from the file's page: each line beside the commit that wrote it.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Repository" }).GetByRole(AriaRole.Link, new() { Name = "Code" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "hello.txt", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blob/main/hello.txt$"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Blame" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blame/main/hello.txt$"));
+        await Expect(page.Locator($"[data-blame-commit='{first}'] [data-blame-line='1']")).ToHaveTextAsync("hello from log-mona");
+        await Expect(page.Locator($"[data-blame-commit='{second}'] [data-blame-line='2']")).ToHaveTextAsync("goodbye <b>for now</b>");
+        await Expect(page.Locator($"[data-blame-commit='{second}']")).ToContainTextAsync("Say goodbye too");
+        await Expect(page.Locator("[data-blame-line] b")).ToHaveCountAsync(0);
 
-            // The switcher lists the other branch and opens the same blame there.
-            await page.GetByTitle("Switch branches or tags").ClickAsync();
-            var other = page.GetByRole(AriaRole.Menuitemradio, new() { Name = "feature/x" });
-            await Expect(other).ToHaveAttributeAsync("aria-checked", "false");
-            await Expect(page.GetByRole(AriaRole.Menuitemradio, new() { Name = "main default" })).ToHaveAttributeAsync("aria-checked", "true");
-            await other.ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blame/feature/x/hello.txt$"));
-            await Expect(page.Locator("[data-current-ref]")).ToHaveTextAsync("feature/x");
-            await Expect(page.Locator($"[data-blame-commit='{feature}'] [data-blame-line='1']")).ToHaveTextAsync("hello from the feature");
-            await Expect(page.Locator($"[data-blame-commit='{second}'] [data-blame-line='2']")).ToHaveTextAsync("goodbye <b>for now</b>");
+        // The switcher lists the other branch and opens the same blame there.
+        await page.GetByTitle("Switch branches or tags").ClickAsync();
+        var other = page.GetByRole(AriaRole.Menuitemradio, new() { Name = "feature/x" });
+        await Expect(other).ToHaveAttributeAsync("aria-checked", "false");
+        await Expect(page.GetByRole(AriaRole.Menuitemradio, new() { Name = "main default" })).ToHaveAttributeAsync("aria-checked", "true");
+        await other.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/blame/feature/x/hello.txt$"));
+        await Expect(page.Locator("[data-current-ref]")).ToHaveTextAsync("feature/x");
+        await Expect(page.Locator($"[data-blame-commit='{feature}'] [data-blame-line='1']")).ToHaveTextAsync("hello from the feature");
+        await Expect(page.Locator($"[data-blame-commit='{second}'] [data-blame-line='2']")).ToHaveTextAsync("goodbye <b>for now</b>");
 
-            // All branches, then compare feature/x with main: the one commit main lacks and its diff.
-            await page.GetByTitle("Switch branches or tags").ClickAsync();
-            await page.GetByRole(AriaRole.Link, new() { Name = "View all branches" }).ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/branches$"));
-            await page.GetByRole(AriaRole.Link, new() { Name = "Compare feature/x with main" }).ClickAsync();
-            await Expect(page).ToHaveURLAsync(new Regex("/mona/log/compare/main\\.\\.\\.feature/x$"));
-            await Expect(page.Locator("[data-compare-commits]")).ToHaveTextAsync("1 commit");
-            await Expect(page.Locator("[data-commit] [data-commit-subject]")).ToHaveTextAsync(["Greet from the feature"]);
-            var changed = page.Locator("[data-diff-file='hello.txt']");
-            await Expect(changed.Locator("tr[data-line='-'] .blob-code")).ToHaveTextAsync("-hello from log-mona");
-            await Expect(changed.Locator("tr[data-line='+'] .blob-code")).ToHaveTextAsync("+hello from the feature");
-            await Expect(page.Locator("[data-diff-file='notes.md']")).ToHaveCountAsync(0);
-
-            Assert.True(dialogs.Count == 0, "A script ran: " + string.Join('\n', dialogs));
-            Assert.True(browserErrors.Count == 0, "The browser reported errors:\n" + string.Join('\n', browserErrors));
-            Assert.True(server.FiveHundreds.Count == 0, "Server errors:\n" + string.Join('\n', server.FiveHundreds));
-        }
-        catch (Exception)
-        {
-            var shot = Path.Combine(Directory.CreateTempSubdirectory("latchkey-browser-").FullName, "failure.png");
-            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
-            output.WriteLine($"Failure screenshot ({page.Url}): {shot}");
-            Console.WriteLine($"Failure screenshot ({page.Url}): {shot}");
-            if (browserErrors.Count > 0)
-                output.WriteLine("Browser errors:\n" + string.Join('\n', browserErrors));
-            throw;
-        }
+        // All branches, then compare feature/x with main: the one commit main lacks and its diff.
+        await page.GetByTitle("Switch branches or tags").ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "View all branches" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/branches$"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compare feature/x with main" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/mona/log/compare/main\\.\\.\\.feature/x$"));
+        await Expect(page.Locator("[data-compare-commits]")).ToHaveTextAsync("1 commit");
+        await Expect(page.Locator("[data-commit] [data-commit-subject]")).ToHaveTextAsync(["Greet from the feature"]);
+        var changed = page.Locator("[data-diff-file='hello.txt']");
+        await Expect(changed.Locator("tr[data-line='-'] .blob-code")).ToHaveTextAsync("-hello from log-mona");
+        await Expect(changed.Locator("tr[data-line='+'] .blob-code")).ToHaveTextAsync("+hello from the feature");
+        await Expect(page.Locator("[data-diff-file='notes.md']")).ToHaveCountAsync(0);
     }
 }

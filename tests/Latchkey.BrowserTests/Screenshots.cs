@@ -7,7 +7,7 @@ namespace Latchkey.BrowserTests;
 internal sealed class Screenshots(ITestOutputHelper output)
 {
     private readonly string? _directory = Environment.GetEnvironmentVariable("LATCHKEY_SCREENSHOTS") == "1"
-        ? Path.Combine(RepositoryRoot(), "docs", "screenshots")
+        ? Latchkey.Tests.Support.SourceTree.PathOf("docs", "screenshots")
         : null;
 
     public async Task TakeAsync(IPage page, string file, bool fullPage = false)
@@ -18,15 +18,5 @@ internal sealed class Screenshots(ITestOutputHelper output)
         var path = Path.Combine(_directory, file);
         await page.ScreenshotAsync(new() { Path = path, FullPage = fullPage, Animations = ScreenshotAnimations.Disabled });
         output.WriteLine("Screenshot: " + path);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Latchkey.slnx")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("Latchkey.slnx not found above " + AppContext.BaseDirectory);
     }
 }

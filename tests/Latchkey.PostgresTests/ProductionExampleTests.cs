@@ -28,16 +28,6 @@ public sealed class ProductionExampleTests
 
     public static string? Nginx => NginxPlaces.FirstOrDefault(File.Exists);
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Latchkey.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("Latchkey.slnx not found above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<int> RunNginxAsync(string config, params string[] args)
     {
         var info = new ProcessStartInfo(Nginx ?? throw new InvalidOperationException("nginx is required (apt-get install nginx)")) { UseShellExecute = false, RedirectStandardError = true };
@@ -67,7 +57,7 @@ public sealed class ProductionExampleTests
             one = await ServerProcess.StartAsync(data, settings);
             two = await ServerProcess.StartAsync(data, settings);
             var front = ServerProcess.FreePort();
-            var text = (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "deploy", "nginx.conf")))
+            var text = (await File.ReadAllTextAsync(SourceTree.PathOf("deploy", "nginx.conf")))
                 .Replace("/tmp/latchkey-nginx", prefix, StringComparison.Ordinal)
                 .Replace("127.0.0.1:8080", $"127.0.0.1:{front}", StringComparison.Ordinal)
                 .Replace("127.0.0.1:5001", one.BaseAddress.Authority, StringComparison.Ordinal)

@@ -121,11 +121,7 @@ public sealed class GhTests
     /// <summary>The gh lines of the first sh block under README's "Use it with gh" heading, comments removed.</summary>
     private static List<string> ReadmeGhCommands()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Latchkey.slnx")))
-            directory = directory.Parent;
-        Assert.NotNull(directory);
-        var readme = File.ReadAllText(Path.Combine(directory.FullName, "README.md"));
+        var readme = File.ReadAllText(SourceTree.PathOf("README.md"));
         var section = readme[readme.IndexOf("## Use it with gh", StringComparison.Ordinal)..];
         var block = section[(section.IndexOf("```sh", StringComparison.Ordinal) + 5)..];
         block = block[..block.IndexOf("```", StringComparison.Ordinal)];

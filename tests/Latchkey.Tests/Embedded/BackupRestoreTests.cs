@@ -13,20 +13,10 @@ public sealed class BackupRestoreTests
 {
     private const string Password = "backup test passphrase";
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Latchkey.slnx")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("The repository root (Latchkey.slnx) was not found above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<(int Exit, string Output)> ScriptAsync(string script, params string[] args)
     {
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", script));
+        info.ArgumentList.Add(SourceTree.PathOf("deploy", script));
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         using var process = Process.Start(info)!;

@@ -6,31 +6,19 @@ namespace Latchkey.Pages.Repositories;
 
 /// <summary>GitHub's blame view: the file's lines grouped by the commit that last changed them.</summary>
 public sealed class RepoBlameModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs, RepositoryBlame blame)
-    : RepositoryPageModel(callers, repositories)
+    : FilePageModel(callers, repositories, store, refs)
 {
-    public string Path { get; private set; } = "";
-    public string Ref { get; private set; } = "";
-    public RefSwitcher Switcher { get; private set; } = null!;
     public IReadOnlyList<BlameGroup> Groups { get; private set; } = [];
     public int LineCount => Groups.Sum(g => g.Lines.Count);
     public string? Notice { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
     {
-        if (await LoadAsync(owner, repo, RepoAction.ReadContents) is { } refused)
-            return refused;
+        if (await OpenFileAsync(owner, repo, @ref, path, "blame") is { } answer)
+            return answer;
         var ct = HttpContext.RequestAborted;
-        if (await refs.ResolveAsync(Repo, HttpContext, @ref, path) is not { } at)
-            return NotFound();
-        (Ref, Path) = (at.Ref, at.Path);
-        var type = await store.ObjectTypeAsync(Repo, Ref, Path, ct);
-        if (type == "tree")
-            return Redirect(CodeUrls.Of(OwnerName, Repo.Name, "tree", Ref, Path));
-        if (type != "blob")
-            return NotFound();
-        Switcher = new RefSwitcher(OwnerName, Repo.Name, Ref, "blame", Path, at.Names, await store.DefaultBranchAsync(Repo, ct));
 
-        var content = await store.ReadBlobAsync(Repo, Ref, Path, RepositoryBrowser.MaxDisplayBytes, ct);
+        var content = await Store.ReadBlobAsync(Repo, Ref, Path, RepositoryBrowser.MaxDisplayBytes, ct);
         if (content is null)
             Notice = "This file is too large to blame.";
         else if (!RepositoryBrowser.LooksLikeText(content))
