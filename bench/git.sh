@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Git over HTTP, Latchkey against the reference (git http-backend behind nginx + fcgiwrap), side by
 # side in one run: interleaved rounds of bare clone, clone with checkout, fetch of 10 new commits,
-# push of the whole repository into an empty one, and 8 concurrent bare clones. See bench/README.md.
+# push of the whole repository into an empty one, 8 concurrent bare clones, and (--ops fleet) 20
+# simultaneous bare clones of one commit, a CI fleet after a push. See bench/README.md.
 #
-#   bench/git.sh [--small] [--rounds N] [--ops bare,checkout,fetch,push,concurrent] [--huge-push]
+#   bench/git.sh [--small] [--rounds N] [--ops bare,checkout,fetch,push,concurrent,fleet] [--huge-push]
 #                [--out FILE.jsonl] [--keep]
 set -euo pipefail
 
@@ -122,6 +123,9 @@ run_op() { # op side round
         concurrent)
             "${m[@]}" --verify "for i in 1 2 3 4 5 6 7 8; do [ \"\$(git -C '$dest'/\$i rev-parse main)\" = $HEAD ] || exit 1; done" \
                 -- bash "$BENCH_DIR/lib/clones.sh" "$url" "$dest" 8 ;;
+        fleet)
+            "${m[@]}" --verify "for i in \$(seq 1 20); do [ \"\$(git -C '$dest'/\$i rev-parse main)\" = $HEAD ] || exit 1; done" \
+                -- bash "$BENCH_DIR/lib/clones.sh" "$url" "$dest" 20 ;;
         *) die "unknown operation $op" ;;
     esac
     rm -rf "$W/client"

@@ -19,6 +19,7 @@ OPS = [
     ("fetch", "fetch of 10 commits"),
     ("push", "whole-repository push"),
     ("concurrent", "8 concurrent clones (total)"),
+    ("fleet", "20 simultaneous bare clones (total)"),
     ("push-1g", "1 GiB push (RSS check)"),
 ]
 METRICS = [("wall_s", "wall s", "{:.3f}"), ("cpu_s", "server CPU s", "{:.2f}"), ("peak_rss_mb", "server peak RSS MB", "{:.0f}")]

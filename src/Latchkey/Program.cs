@@ -7,6 +7,7 @@ using Latchkey.Git;
 using Latchkey.GraphQL;
 using Latchkey.Hosting;
 using Latchkey.Notifications;
+using Latchkey.Observability;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
@@ -76,6 +77,8 @@ public partial class Program
         // Production: forwarded headers from known proxies, health probes
         builder.AddProxySupport();
         builder.AddHealth();
+        // Metrics for operators (OpenTelemetry; a Prometheus scrape at /api/v3/metrics), off by default
+        builder.AddObservability();
         // The web UI
         builder.Services.AddRazorPages();
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
@@ -93,6 +96,7 @@ public partial class Program
         var app = builder.Build();
 
         app.UseProxySupport();
+        app.UseDoorTags();
         app.UseRequestLog();
         app.UseSecurityHeaders();
         app.UseHttpsPolicy();

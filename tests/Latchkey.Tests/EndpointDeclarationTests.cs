@@ -108,6 +108,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("DELETE", "/api/v3/user/repository_invitations/{id:long}", "user/repository_invitations/999999", HasRepository: false),
         new("POST", "/api/v3/admin/users", "admin/users", "{\"login\":\"{n}\",\"email\":\"{n}@example.com\"}", HasRepository: false),
         new("DELETE", "/api/v3/admin/users/{username}", "admin/users/nobody-{n}", HasRepository: false),
+        new("GET", "/api/v3/metrics", "metrics", HasRepository: false),
         new("PUT", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("DELETE", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("GET", "/api/v3/repos/{owner}/{repo}", "repos/{repo}"),

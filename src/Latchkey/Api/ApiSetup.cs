@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Latchkey.Authorization;
 using Latchkey.Hosting;
+using Latchkey.Observability;
 
 namespace Latchkey.Api;
 
@@ -46,6 +47,7 @@ public static class ApiSetup
         api.MapGitDataApi();
         api.MapArchiveApi();
         api.MapCommitApi();
+        api.MapMetricsApi();
         // Anything else under /api/v3 is a JSON 404, never a web page.
         root.MapFallback(() => ApiErrors.NotFound()).Anonymous();
         return app;

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Latchkey.Data;
+using Latchkey.Observability;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
 using Microsoft.EntityFrameworkCore;
@@ -35,7 +36,7 @@ public sealed record CredentialResult(CredentialOutcome Outcome, Caller Caller, 
 /// Reads the credential of a git or API request. Basic (any username, token as password), Bearer
 /// and <c>token</c> are the same credential and take this one path.
 /// </summary>
-public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log)
+public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle throttle, LatchkeyDb db, SecurityLogWriter log, LatchkeyMetrics metrics)
 {
     /// <summary>
     /// A credential that verifies is accepted whatever its address's failure count: tokens carry
@@ -58,6 +59,7 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
             : await throttle.PasswordRetryAfterAsync(passwordFor, address, ct);
         if (wait is not null)
         {
+            metrics.ThrottleRefusal(passwordFor is null ? "token" : "password");
             return new CredentialResult(CredentialOutcome.Throttled, Caller.Anonymous,
                 $"Too many failed authentication attempts from your address. Try again in {CredentialThrottle.Seconds(wait.Value)} seconds.", wait);
         }
@@ -107,6 +109,15 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
         // A mistyped or invented token fails its checksum here, before any database read.
         var use = new TokenUse(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
         var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
+        metrics.TokenVerification(check.Result switch
+        {
+            TokenCheckResult.Valid => "valid",
+            TokenCheckResult.Malformed => "malformed",
+            TokenCheckResult.Unknown => "unknown",
+            TokenCheckResult.Expired => "expired",
+            TokenCheckResult.OwnerSuspended => "owner_suspended",
+            _ => "other",
+        });
         return check.Result == TokenCheckResult.Valid
             ? (new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!), Token: check.Token), null)
             : (new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials"), null);

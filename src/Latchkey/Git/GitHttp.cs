@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using Latchkey.Authorization;
+using Latchkey.Observability;
 using Latchkey.Repositories;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.Features;
@@ -72,12 +73,20 @@ public static class GitHttp
         if (service == UploadPack)
         {
             var cache = context.RequestServices.GetRequiredService<PackCache>();
-            await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
-                (info, _) =>
-                {
-                    cache.Attach(info);
-                    return Task.CompletedTask;
-                });
+            string? report = null;
+            try
+            {
+                await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
+                    (info, _) =>
+                    {
+                        report = cache.Attach(info);
+                        return Task.CompletedTask;
+                    });
+            }
+            finally
+            {
+                cache.Collect(report);
+            }
             return;
         }
 
@@ -135,9 +144,11 @@ public static class GitHttp
             _ = process.WaitForExitAsync(CancellationToken.None).ContinueWith(_ => exited.TrySetResult(), TaskScheduler.Default);
             var stderr = process.StandardError.ReadToEndAsync(ct);
             var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, maxBodyBytes, ct);
-            await process.StandardOutput.BaseStream.CopyToAsync(context.Response.Body, ct);
-            await stdinTask;
+            var sent = await CopyCountingAsync(process.StandardOutput.BaseStream, context.Response.Body, ct);
+            var received = await stdinTask;
             await process.WaitForExitAsync(ct);
+            if (!advertise)
+                context.RequestServices.GetRequiredService<LatchkeyMetrics>().GitOperation(service["git-".Length..], process.ExitCode == 0, received, sent);
             if (beside is not null)
                 await beside;
             var error = await stderr;
@@ -163,17 +174,31 @@ public static class GitHttp
         }
     }
 
-    private static Task CloseInput(Process process)
+    private static Task<long> CloseInput(Process process)
     {
         process.StandardInput.Close();
-        return Task.CompletedTask;
+        return Task.FromResult(0L);
+    }
+
+    private static async Task<long> CopyCountingAsync(Stream from, Stream to, CancellationToken ct)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await from.ReadAsync(buffer, ct)) > 0)
+        {
+            await to.WriteAsync(buffer.AsMemory(0, read), ct);
+            total += read;
+        }
+        return total;
     }
 
     /// <summary>How much of a request body is gathered before it is written to git: one write into the
     /// pipe per 256 KiB, not one per network read (Kestrel reads 2–4 KiB at a time).</summary>
     private const int PumpChunkBytes = 256 * 1024;
 
-    private static async Task PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, CancellationToken ct)
+    /// <summary>The request body into git's stdin; returns how many bytes git received.</summary>
+    private static async Task<long> PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, CancellationToken ct)
     {
         var stdin = process.StandardInput.BaseStream;
         try
@@ -183,18 +208,19 @@ public static class GitHttp
             if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
             {
                 await using var body = new LengthLimitedStream(new GZipStream(context.Request.Body, CompressionMode.Decompress), maxBodyBytes ?? long.MaxValue);
-                await body.CopyToAsync(stdin, PumpChunkBytes, ct);
-                return;
+                return await CopyCountingAsync(body, stdin, ct);
             }
             var reader = context.Request.BodyReader;
+            long total = 0;
             while (true)
             {
                 var read = await reader.ReadAtLeastAsync(PumpChunkBytes, ct);
                 foreach (var segment in read.Buffer)
                     await stdin.WriteAsync(segment, ct);
+                total += read.Buffer.Length;
                 reader.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted)
-                    break;
+                    return total;
             }
         }
         finally

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Latchkey.Hosting;
+using Latchkey.Observability;
 using Latchkey.Repositories;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,7 @@ namespace Latchkey.Git;
 /// Packs are kept <see cref="GitOptions.PackCacheSeconds"/> under <c>DATA/pack-cache/HOST</c>: per
 /// host, because readers follow a pack being written by watching its writer's process.
 /// </summary>
-public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options)
+public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options, LatchkeyMetrics metrics)
 {
     private static readonly Lazy<string> Script = new(() =>
     {
@@ -34,15 +35,41 @@ public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options)
     /// <summary>This host's cache folder.</summary>
     public static string Folder(DataDirectory data) => Path.Combine(data.PackCache, Environment.MachineName);
 
-    /// <summary>Makes the upload-pack that <paramref name="info"/> starts use the cache (unless it is off).</summary>
-    public void Attach(ProcessStartInfo info)
+    /// <summary>
+    /// Makes the upload-pack that <paramref name="info"/> starts use the cache (unless it is off).
+    /// Returns the file where the hook writes how it answered (hit, follow, miss), for <see cref="Collect"/>.
+    /// </summary>
+    public string? Attach(ProcessStartInfo info)
     {
         var seconds = options.Value.PackCacheSeconds;
         if (seconds == 0)
-            return;
+            return null;
+        var folder = Path.GetDirectoryName(_hook.Value)!;
+        var report = Path.Combine(folder, $"report.{Guid.NewGuid():N}");
         GitCommand.AddConfig(info, "uploadpack.packObjectsHook", _hook.Value);
-        info.Environment["LATCHKEY_PACK_CACHE"] = Path.GetDirectoryName(_hook.Value)!;
+        info.Environment["LATCHKEY_PACK_CACHE"] = folder;
         info.Environment["LATCHKEY_PACK_CACHE_SECONDS"] = seconds.ToString(CultureInfo.InvariantCulture);
+        info.Environment["LATCHKEY_PACK_CACHE_REPORT"] = report;
+        return report;
+    }
+
+    /// <summary>Counts how the fetch was answered (a fetch that needed no pack wrote nothing) and removes the report.</summary>
+    public void Collect(string? report)
+    {
+        if (report is null)
+            return;
+        try
+        {
+            foreach (var outcome in File.ReadAllLines(report))
+            {
+                if (outcome is "hit" or "follow" or "miss")
+                    metrics.PackCache(outcome);
+            }
+            File.Delete(report);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+        }
     }
 
     private static string Install(string folder)

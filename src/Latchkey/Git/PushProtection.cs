@@ -18,7 +18,7 @@ public sealed record PushFinding(string Commit, string Path, PersonalAccessToken
 /// No verdict within a minute, or a server that died, refuses the push (fail closed).
 /// </summary>
 public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, DataDirectory data, Microsoft.Extensions.Options.IOptions<GitOptions> options,
-    ILogger<PushProtection> logger)
+    Observability.LatchkeyMetrics metrics, ILogger<PushProtection> logger)
 {
     private static readonly Lazy<string> Hook = new(() =>
     {
@@ -153,6 +153,8 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, D
             if (pusherId != finding.Token.UserId)
                 await log.RecordAsync(pusherId, SecurityActions.PushBlocked, $"A push to {where} held another account's token; it was revoked", succeeded: false, ct: ct);
         }
+        if (session.Findings.Count > 0)
+            metrics.PushProtectionRejection();
         if (session.Findings.Count > 0)
             await log.RecordAsync(pusherId, SecurityActions.PushBlocked,
                 TokenFormat.Redact($"A push to {repo.Owner?.UserName}/{repo.Name} was refused: it held {session.Findings.Count} live token(s)"), succeeded: false, ct: ct);

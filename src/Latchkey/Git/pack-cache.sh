@@ -32,9 +32,11 @@ pack="$cache/$key.pack"
 lock="$cache/$key.lock"
 served="$cache/$key.served"
 
+# How this request was answered: in KEY.served, and for the server's metrics in its report file.
+record() { echo "$1" >> "$served"; [ -z "$LATCHKEY_PACK_CACHE_REPORT" ] || echo "$1" >> "$LATCHKEY_PACK_CACHE_REPORT"; }
 fresh() { [ -f "$pack" ] && [ $(($(date +%s) - $(stat -c %Y "$pack" 2>/dev/null || echo 0))) -lt "$seconds" ]; }
 # A finished pack is opened before it is read, so removing it meanwhile cannot cut the read short.
-serve_finished() { fresh && { exec 3< "$pack"; } 2>/dev/null && echo hit >> "$served" && exec cat <&3; }
+serve_finished() { fresh && { exec 3< "$pack"; } 2>/dev/null && record hit && exec cat <&3; }
 
 for attempt in 1 2; do
   serve_finished
@@ -45,8 +47,8 @@ for attempt in 1 2; do
     # Now and then (whenever a pack is written) what has aged out goes: packs and their records.
     find "$cache" -maxdepth 1 \( -name '*.pack' -o -name '*.served' \) ! -newermt "@$(($(date +%s) - seconds))" -delete 2>/dev/null
     # and what a crash left: requests and locks a day old belong to no live fetch.
-    find "$cache" -maxdepth 1 \( -name 'request.*' -o -name '*.lock' \) -mmin +1440 -exec rm -rf {} + 2>/dev/null
-    echo miss >> "$served"
+    find "$cache" -maxdepth 1 \( -name 'request.*' -o -name 'report.*' -o -name '*.lock' \) -mmin +1440 -exec rm -rf {} + 2>/dev/null
+    record miss
     if generate "$@" | tee -p "$lock/pack"; then
       mv "$lock/pack" "$pack"
       status=0
@@ -66,7 +68,7 @@ for attempt in 1 2; do
   serve_finished
   if [ -n "$writer" ] && kill -0 "$writer" 2>/dev/null && { exec 4< "$lock/pack"; } 2>/dev/null; then
     inode=$(stat -L -c %i /dev/fd/4)
-    echo follow >> "$served"
+    record follow
     tail -c +1 -s 0.05 --pid="$writer" -f /dev/fd/4 || exit 1
     # Whole only if the writer kept it: the finished pack is the file followed.
     [ "$(stat -c %i "$pack" 2>/dev/null)" = "$inode" ]

@@ -84,6 +84,16 @@ public sealed class ServerCrashTests
         await site.Git.CommitFileAsync("big", "assets/README", "generated\n", "Add assets");
     }
 
+    /// <summary>Text that push protection reads whole: files under Git:PushScanMaxBytes of base64 lines, no NUL.</summary>
+    private static async Task CommitRandomTextAsync(Site site, int files, int kilobytes)
+    {
+        var docs = Path.Combine(site.Clone, "docs");
+        Directory.CreateDirectory(docs);
+        for (var i = 0; i < files; i++)
+            await File.WriteAllTextAsync(Path.Combine(docs, $"page-{i}.txt"), Convert.ToBase64String(RandomNumberGenerator.GetBytes(kilobytes * 768), Base64FormattingOptions.InsertLineBreaks));
+        await site.Git.CommitFileAsync("big", "docs/README", "generated\n", "Add docs");
+    }
+
     private static async Task<string> BranchAsync(Site site)
     {
         var head = await site.Git.RunAsync(null, null, null, "--git-dir", site.Bare, "rev-parse", "--verify", "refs/heads/main");
@@ -202,9 +212,10 @@ public sealed class ServerCrashTests
     {
         await using var site = await StartAsync();
         var before = await BranchAsync(site);
-        // Tens of megabytes that do not compress, and a live token, so that the hook reads for a while
-        // and then has a candidate to hand over and a verdict to wait for.
-        await CommitRandomFilesAsync(site, files: 6, megabytes: 5);
+        // Tens of megabytes of text (which push protection reads, unlike binaries or files over 1 MiB), and
+        // a live token, so that the hook reads for a while and then has a candidate to hand over and a
+        // verdict to wait for.
+        await CommitRandomTextAsync(site, files: 60, kilobytes: 900);
         await site.Git.CommitFileAsync("big", "deploy.env", $"TOKEN={site.Leaked}\n", "Deploy settings");
 
         var push = site.Git.PushAsync(site.Clone, site.Url, User, site.Token, "HEAD:main");

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Accounts;
 
-public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn, CredentialThrottle throttle, SecurityLogWriter log) : LatchkeyPageModel
+public sealed class LoginModel(UserManager<User> users, SignInManager<User> signIn, CredentialThrottle throttle, SecurityLogWriter log, Observability.LatchkeyMetrics metrics) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -40,6 +40,7 @@ public sealed class LoginModel(UserManager<User> users, SignInManager<User> sign
         // Failures count per account and address: another person's typos from the same office never lock this one out.
         if (await throttle.PasswordRetryAfterAsync(login, address) is { } wait)
         {
+            metrics.ThrottleRefusal("sign_in");
             Response.Headers.RetryAfter = CredentialThrottle.Seconds(wait).ToString(System.Globalization.CultureInfo.InvariantCulture);
             ModelState.AddModelError(string.Empty, $"Too many failed sign-in attempts for this account from your network. Try again in {Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))} minutes.");
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
