@@ -54,7 +54,8 @@ LK_PORT=$(free_port)
 while [[ $LK_PORT == "$REF_PORT" ]]; do LK_PORT=$(free_port); done
 say "starting the reference on 127.0.0.1:$REF_PORT and Latchkey on 127.0.0.1:$LK_PORT"
 start_reference "$REF_PORT" "$W/ref/repos" "$W/ref"
-start_latchkey "$LK_PORT" "$W/lk/data"
+# LATCHKEY_BENCH_ARGS: settings for this run, e.g. "--Git:PackCacheSeconds=0" to measure without the pack cache.
+start_latchkey "$LK_PORT" "$W/lk/data" ${LATCHKEY_BENCH_ARGS:-}
 LK=http://127.0.0.1:$LK_PORT
 REF=http://127.0.0.1:$REF_PORT
 TOKEN=$(latchkey_token "$LK" bench repo delete_repo user)

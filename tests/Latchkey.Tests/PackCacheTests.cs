@@ -76,6 +76,12 @@ public sealed class PackCacheTests
         Assert.True(File.Exists(Path.Combine(site.Cache, key + ".pack")));
         Assert.Empty(Directory.EnumerateDirectories(site.Cache, "*.lock"));
         Assert.Empty(Directory.EnumerateFiles(site.Cache, "request.*"));
+
+        // One more, later: the finished pack is read (a hit), and nothing of any request stays behind.
+        Assert.Equal(expected, await BareCloneAsync(site, "late.git"));
+        Assert.Equal("hit", site.Served()[key].Last());
+        Assert.Empty(Directory.EnumerateFiles(site.Cache, "request.*"));
+        Assert.Empty(Directory.EnumerateFiles(site.Cache, "report.*"));
         Assert.Empty(site.Server.FiveHundreds);
     }
 

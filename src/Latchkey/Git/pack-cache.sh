@@ -36,7 +36,8 @@ served="$cache/$key.served"
 record() { echo "$1" >> "$served"; [ -z "$LATCHKEY_PACK_CACHE_REPORT" ] || echo "$1" >> "$LATCHKEY_PACK_CACHE_REPORT"; }
 fresh() { [ -f "$pack" ] && [ $(($(date +%s) - $(stat -c %Y "$pack" 2>/dev/null || echo 0))) -lt "$seconds" ]; }
 # A finished pack is opened before it is read, so removing it meanwhile cannot cut the read short.
-serve_finished() { fresh && { exec 3< "$pack"; } 2>/dev/null && record hit && exec cat <&3; }
+# exec replaces this shell, so its EXIT trap would not run: the request goes first.
+serve_finished() { fresh && { exec 3< "$pack"; } 2>/dev/null && record hit && rm -f "$request" && exec cat <&3; }
 
 for attempt in 1 2; do
   serve_finished
