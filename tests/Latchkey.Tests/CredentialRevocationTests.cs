@@ -105,4 +105,25 @@ public sealed class CredentialRevocationTests(ServerFixture fixture) : IClassFix
         using var other = await elsewhere.PostAsync("api/v3/credentials/revoke", Json("{\"credentials\": [\"x\"]}"));
         Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
     }
+
+    [Fact]
+    public async Task A_full_report_of_guessed_tokens_costs_checksums_and_no_token_lookup()
+    {
+        using var http = new HttpClient(WebSession.Handler(null, IPAddress.Parse("127.0.0.8"))) { BaseAddress = Server.BaseAddress };
+        // As many as a report may hold, token-shaped, their checksums wrong (as any guess's is, but 1 in 2^32).
+        var guesses = Enumerable.Range(0, Latchkey.Api.CredentialRevocation.MaxCredentials)
+            .Select(_ => "lkp_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18)))
+            .ToList();
+        Assert.DoesNotContain(guesses, guess => TokenFormat.TryParse(guess, out _));
+        var before = Server.AllLogs.Length;
+        using (var report = await http.PostAsync("api/v3/credentials/revoke", Json(System.Text.Json.JsonSerializer.Serialize(new { credentials = guesses }))))
+            Assert.Equal(HttpStatusCode.Accepted, report.StatusCode);
+        Assert.DoesNotContain("\"PersonalAccessTokens\"", Server.AllLogs[before..], StringComparison.Ordinal);
+
+        // A never-issued token with a right checksum is looked up: the check above is not blind.
+        before = Server.AllLogs.Length;
+        using (var report = await http.PostAsync("api/v3/credentials/revoke", Json($"{{\"credentials\": [\"{TokenFormat.Generate(TokenKind.Classic)}\"]}}")))
+            Assert.Equal(HttpStatusCode.Accepted, report.StatusCode);
+        Assert.Contains("\"PersonalAccessTokens\"", Server.AllLogs[before..], StringComparison.Ordinal);
+    }
 }
