@@ -28,6 +28,10 @@ public static class TokenIntrospectionApi
         [property: JsonPropertyName("created_at")] DateTime CreatedAt,
         [property: JsonPropertyName("expires_at")] DateTime? ExpiresAt,
         [property: JsonPropertyName("last_used_at")] DateTime? LastUsedAt,
+        [property: JsonPropertyName("state")] string State,
+        [property: JsonPropertyName("token_expired")] bool TokenExpired,
+        [property: JsonPropertyName("token_last_used_at")] DateTime? TokenLastUsedAt,
+        [property: JsonPropertyName("last_used_ip_network")] string? LastUsedIpNetwork,
         [property: JsonPropertyName("scopes")] IReadOnlyList<string>? Scopes,
         [property: JsonPropertyName("repository_selection")] string? RepositorySelection,
         [property: JsonPropertyName("repositories")] IReadOnlyList<TokenRepositoryDto>? Repositories,
@@ -35,17 +39,21 @@ public static class TokenIntrospectionApi
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/user/token", async Task<Results<Ok<TokenDto>, ApiErrorResult>> (HttpContext context, CurrentCaller current, TokenIssuer tokens, TokenLifetimePolicy lifetime, LatchkeyDb db) =>
+        api.MapGet("/user/token", async Task<Results<Ok<TokenDto>, ApiErrorResult>> (HttpContext context, CurrentCaller current, TokenIssuer tokens, TokenLifetimePolicy lifetime, LatchkeyDb db, TimeProvider clock) =>
         {
             var caller = current.Caller;
             var token = await tokens.FindAsync(caller.User!.Id, caller.TokenId!.Value, context.RequestAborted);
             if (token is null)
                 return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
 
+            var expiry = lifetime.EffectiveExpiry(token);
+            var state = TokenNetworks.StateOf(expiry, clock.GetUtcNow().UtcDateTime);
+            var network = TokenNetworks.NetworkOf(token.LastUsedIp);
             if (token.Kind == TokenKind.Classic)
             {
                 return TypedResults.Ok(new TokenDto(token.Id, "classic", token.Note, null, caller.User.UserName!, token.LastEight,
-                    token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, token.ScopeList, null, null, null));
+                    token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
+                    token.ScopeList, null, null, null));
             }
             var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
             // Only what the token can see now: a repository its owner lost access to is not named.
@@ -64,7 +72,7 @@ public static class TokenIntrospectionApi
             };
             var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
             return TypedResults.Ok(new TokenDto(token.Id, "fine_grained", token.Note, token.Description, caller.User.UserName!, token.LastEight,
-                token.CreatedAt, lifetime.EffectiveExpiry(token), token.LastUsedAt, null, selection,
+                token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
                 token.RepositoryAccess == RepositoryAccess.Selected ? repositories : null, permissions));
         })
         .Requires(TokenCallerRequirement.Instance)
