@@ -113,6 +113,11 @@ public sealed class ApiStatusMatrixTests(ApiStatusMatrixTests.World world) : ICl
         { "POST", "admin/users", "{\"login\":\"{unique}\",\"email\":\"{unique}@example.test\"}", "root:site_admin", 201 },
         { "POST", "admin/users", "{\"login\":\"{unique}\",\"email\":\"{unique}@example.test\"}", "bob:all", 404 },
         { "POST", "admin/users", "{\"login\":\"{unique}\",\"email\":\"{unique}@example.test\"}", "carol:all", 401 },
+
+        { "GET", "admin/personal-access-tokens", null, null, 401 },
+        { "GET", "admin/personal-access-tokens", null, "root:repo", 403 },
+        { "GET", "admin/personal-access-tokens", null, "root:site_admin", 200 },
+        { "GET", "admin/personal-access-tokens", null, "bob:all", 404 },
     };
 
     [Theory]

@@ -43,6 +43,7 @@ public static class ApiSetup
         api.MapCollaboratorApi();
         api.MapAdminApi();
         api.MapTokenIntrospectionApi();
+        api.MapTokenInventoryApi();
         api.MapBranchApi();
         api.MapGitDataApi();
         api.MapArchiveApi();

@@ -46,15 +46,8 @@ public static class TokenIntrospectionApi
             if (token is null)
                 return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
 
-            var expiry = lifetime.EffectiveExpiry(token);
-            var state = TokenNetworks.StateOf(expiry, clock.GetUtcNow().UtcDateTime);
-            var network = TokenNetworks.NetworkOf(token.LastUsedIp);
             if (token.Kind == TokenKind.Classic)
-            {
-                return TypedResults.Ok(new TokenDto(token.Id, "classic", token.Note, null, caller.User.UserName!, token.LastEight,
-                    token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
-                    token.ScopeList, null, null, null));
-            }
+                return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime, null));
             var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
             // Only what the token can see now: a repository its owner lost access to is not named.
             var repositories = (await db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
@@ -64,19 +57,37 @@ public static class TokenIntrospectionApi
                 .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
                 .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
                 .ToList();
-            var selection = token.RepositoryAccess switch
-            {
-                RepositoryAccess.All => "all",
-                RepositoryAccess.Selected => "selected",
-                _ => "public",
-            };
-            var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
-            return TypedResults.Ok(new TokenDto(token.Id, "fine_grained", token.Note, token.Description, caller.User.UserName!, token.LastEight,
-                token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
-                token.RepositoryAccess == RepositoryAccess.Selected ? repositories : null, permissions));
+            return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime, repositories));
         })
         .Requires(TokenCallerRequirement.Instance)
         .WithSummary("The calling token: its type, expiry, repositories and permissions (Latchkey's own endpoint)");
         return api;
+    }
+
+    /// <summary>
+    /// The token object every answer about a token uses (this endpoint, the site's inventory).
+    /// <paramref name="repositories"/> are the selected repositories the answer may name.
+    /// </summary>
+    public static TokenDto ToDto(PersonalAccessToken token, string owner, TokenLifetimePolicy lifetime, DateTime nowUtc, IReadOnlyList<TokenRepositoryDto>? repositories)
+    {
+        var expiry = lifetime.EffectiveExpiry(token);
+        var state = TokenNetworks.StateOf(expiry, nowUtc);
+        var network = TokenNetworks.NetworkOf(token.LastUsedIp);
+        if (token.Kind == TokenKind.Classic)
+        {
+            return new TokenDto(token.Id, "classic", token.Note, null, owner, token.LastEight,
+                token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
+                token.ScopeList, null, null, null);
+        }
+        var selection = token.RepositoryAccess switch
+        {
+            RepositoryAccess.All => "all",
+            RepositoryAccess.Selected => "selected",
+            _ => "public",
+        };
+        var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
+        return new TokenDto(token.Id, "fine_grained", token.Note, token.Description, owner, token.LastEight,
+            token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
+            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions);
     }
 }

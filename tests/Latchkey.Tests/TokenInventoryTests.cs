@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json;
+using Latchkey.Tests.Support;
+using Latchkey.Tokens;
+using static Latchkey.Tests.Support.FineGrainedTokens;
+
+namespace Latchkey.Tests;
+
+/// <summary>
+/// The site's credential inventory (issue #18): a site administrator lists every account's tokens as
+/// token objects, filtered by owner, type and state and paged with GitHub's Link header; nobody else
+/// learns that the endpoint exists, and no secret is ever in the answer.
+/// </summary>
+public sealed class TokenInventoryTests : IAsyncLifetime
+{
+    private const string Password = "token inventory passphrase";
+    private LatchkeyServer _server = null!;
+    private string _adminToken = "";
+    private readonly List<string> _bobTokens = [];
+
+    public async Task InitializeAsync()
+    {
+        _server = await LatchkeyServer.StartAsync();
+        using var admin = _server.NewBrowserSession();
+        await admin.SignUpAsync("root", Password);
+        _adminToken = await admin.CreateTokenAsync("inventory", ["site_admin"], expiration: "90");
+        using var bob = _server.NewBrowserSession();
+        await bob.SignUpAsync("bob", Password);
+        await bob.CreateRepositoryAsync("work", isPrivate: true, addReadme: true);
+        _bobTokens.Add(await bob.CreateTokenAsync("laptop", ["repo"]));
+        _bobTokens.Add(await bob.CreateTokenAsync("week", ["read:user"], expiration: "7"));
+        _bobTokens.Add(await _server.IssueAsync("bob", RepositoryAccess.Selected, ["bob/work"],
+            Permissions((FineGrainedPermissions.Contents, PermissionLevel.Read)), name: "deploy"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        var errors = _server.FiveHundreds;
+        await _server.DisposeAsync();
+        Assert.Empty(errors);
+    }
+
+    private HttpClient Api(string token)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(_server.BaseAddress, "api/v3/") };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("token-inventory-tests");
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        return http;
+    }
+
+    private async Task<(HttpResponseMessage Response, string Body, List<JsonElement> Tokens)> ListAsync(string query, string? token = null)
+    {
+        using var http = Api(token ?? _adminToken);
+        var response = await http.GetAsync("admin/personal-access-tokens" + query);
+        var body = await response.Content.ReadAsStringAsync();
+        var tokens = response.IsSuccessStatusCode ? JsonDocument.Parse(body).RootElement.EnumerateArray().ToList() : [];
+        return (response, body, tokens);
+    }
+
+    private static List<string> Names(IEnumerable<JsonElement> tokens) => tokens.Select(t => t.GetProperty("name").GetString()!).Order().ToList();
+
+    [Fact]
+    public async Task An_administrator_sees_every_accounts_tokens_and_no_secret()
+    {
+        var (response, body, tokens) = await ListAsync("");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["deploy", "inventory", "laptop", "week"], Names(tokens));
+        foreach (var secret in _bobTokens.Append(_adminToken))
+            Assert.DoesNotContain(secret, body, StringComparison.Ordinal);
+
+        var laptop = tokens.Single(t => t.GetProperty("name").GetString() == "laptop");
+        Assert.Equal("bob", laptop.GetProperty("owner").GetString());
+        Assert.Equal("classic", laptop.GetProperty("type").GetString());
+        Assert.Equal(_bobTokens[0][^8..], laptop.GetProperty("token_last_eight").GetString());
+        Assert.Equal(["repo"], laptop.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()).ToList());
+        Assert.Equal("active", laptop.GetProperty("state").GetString());
+
+        var deploy = tokens.Single(t => t.GetProperty("name").GetString() == "deploy");
+        Assert.Equal("fine_grained", deploy.GetProperty("type").GetString());
+        Assert.Equal("selected", deploy.GetProperty("repository_selection").GetString());
+        Assert.Equal("bob/work", deploy.GetProperty("repositories")[0].GetProperty("full_name").GetString());
+        Assert.Equal("read", deploy.GetProperty("permissions").GetProperty("contents").GetString());
+    }
+
+    [Fact]
+    public async Task Filters_by_owner_type_and_state_narrow_the_list_and_a_bad_one_is_a_422()
+    {
+        Assert.Equal(["deploy", "laptop", "week"], Names((await ListAsync("?owner=BOB")).Tokens));
+        Assert.Equal(["deploy"], Names((await ListAsync("?type=fine_grained")).Tokens));
+        Assert.Equal(["inventory", "laptop", "week"], Names((await ListAsync("?type=classic")).Tokens));
+        Assert.Empty((await ListAsync("?owner=nobody")).Tokens);
+
+        _server.Clock.Advance(TimeSpan.FromDays(8));
+        var expired = (await ListAsync("?state=expired")).Tokens;
+        Assert.Equal(["week"], Names(expired));
+        Assert.True(expired[0].GetProperty("token_expired").GetBoolean());
+        Assert.Equal(["deploy", "inventory", "laptop"], Names((await ListAsync("?state=active")).Tokens));
+        Assert.Empty((await ListAsync("?state=revoked")).Tokens);
+
+        foreach (var bad in new[] { "?type=oauth", "?state=sleeping", "?per_page=0" })
+        {
+            var (response, body, _) = await ListAsync(bad);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+            Assert.Contains("must be", body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Pages_follow_the_link_header_and_cover_every_token_once()
+    {
+        var seen = new List<string>();
+        var url = "?per_page=1";
+        for (var page = 0; page < 10 && url is not null; page++)
+        {
+            var (response, _, tokens) = await ListAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            seen.AddRange(Names(tokens));
+            var link = response.Headers.TryGetValues("Link", out var values) ? string.Join(",", values) : "";
+            var next = System.Text.RegularExpressions.Regex.Match(link, "<([^>]+)>; rel=\"next\"");
+            url = next.Success ? new Uri(next.Groups[1].Value).Query : null;
+        }
+        Assert.Equal(["deploy", "inventory", "laptop", "week"], seen.Order().ToList());
+    }
+
+    [Fact]
+    public async Task A_plain_user_gets_404_and_a_fine_grained_token_of_the_administrator_is_refused()
+    {
+        var (bobs, bobsBody, _) = await ListAsync("", _bobTokens[0]);
+        Assert.Equal(HttpStatusCode.NotFound, bobs.StatusCode);
+        Assert.Contains("Not Found", bobsBody, StringComparison.Ordinal);
+
+        var fineGrained = await _server.IssueAsync("root", RepositoryAccess.All, null,
+            Permissions((FineGrainedPermissions.Contents, PermissionLevel.Read)), name: "root reader");
+        var (refused, _, _) = await ListAsync("", fineGrained);
+        Assert.True(refused.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"a fine-grained token listed the inventory: {refused.StatusCode}");
+    }
+
+    [Fact]
+    public async Task Under_a_site_lifetime_limit_an_older_token_without_expiry_is_listed_as_expired_at_the_limit()
+    {
+        await using var server = await LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Tokens:MaxLifetimeDays"] = "30" });
+        using (var admin = server.NewBrowserSession())
+            await admin.SignUpAsync("root", Password);
+        using (var old = server.NewBrowserSession())
+        {
+            await old.SignUpAsync("old", Password);
+            await old.CreateTokenAsync("from before the limit", ["repo"], expiration: "7");
+        }
+        // Made before the limit existed, with no expiry of its own: it still stops 30 days after it was made.
+        Assert.Equal(1, await TestDatabase.ExecuteAsync(server.DataDirectory, "UPDATE \"PersonalAccessTokens\" SET \"ExpiresAt\" = NULL"));
+        server.Clock.Advance(TimeSpan.FromDays(31));
+        var adminToken = await server.IssueClassicAsync("root", ["site_admin"]);
+
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseAddress, "api/v3/") };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("token-inventory-tests");
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + adminToken);
+        var expired = JsonDocument.Parse(await http.GetStringAsync("admin/personal-access-tokens?state=expired")).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["from before the limit"], Names(expired));
+        var created = expired[0].GetProperty("created_at").GetDateTime();
+        Assert.Equal(created.AddDays(30), expired[0].GetProperty("expires_at").GetDateTime());
+        var active = JsonDocument.Parse(await http.GetStringAsync("admin/personal-access-tokens?state=active")).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["test"], Names(active));
+    }
+}
