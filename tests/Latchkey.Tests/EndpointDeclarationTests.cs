@@ -110,6 +110,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("DELETE", "/api/v3/admin/users/{username}", "admin/users/nobody-{n}", HasRepository: false),
         new("GET", "/api/v3/metrics", "metrics", HasRepository: false),
         new("GET", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", HasRepository: false),
+        new("POST", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", "{\"action\":\"revoke\",\"pat_ids\":[999999]}", HasRepository: false),
         new("PUT", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("DELETE", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("GET", "/api/v3/repos/{owner}/{repo}", "repos/{repo}"),

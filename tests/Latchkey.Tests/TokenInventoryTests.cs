@@ -161,4 +161,71 @@ public sealed class TokenInventoryTests : IAsyncLifetime
         var active = JsonDocument.Parse(await http.GetStringAsync("admin/personal-access-tokens?state=active")).RootElement.EnumerateArray().ToList();
         Assert.Equal(["test"], Names(active));
     }
+
+    [Fact]
+    public async Task A_bulk_revoke_of_a_thousand_tokens_bites_at_once_on_git_and_api_logs_each_and_mails_each_owner_once()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using (var admin = server.NewBrowserSession())
+            await admin.SignUpAsync("root", Password);
+        using var dana = server.NewBrowserSession();
+        await dana.SignUpAsync("dana", Password);
+        await dana.CreateRepositoryAsync("work", isPrivate: true, addReadme: true);
+        var kept = await dana.CreateTokenAsync("kept", ["repo"]);
+        var doomed = new List<string> { await dana.CreateTokenAsync("laptop", ["repo"]) };
+        doomed.Add(await server.IssueAsync("dana", RepositoryAccess.All, null, Permissions((FineGrainedPermissions.Contents, PermissionLevel.Read)), name: "ci"));
+        using (var erin = server.NewBrowserSession())
+            await erin.SignUpAsync("erin", Password);
+        for (var i = doomed.Count; i < 1000; i++)
+            doomed.Add(await server.IssueClassicAsync(i % 2 == 0 ? "dana" : "erin", ["read:user"]));
+        var adminToken = await server.IssueClassicAsync("root", ["site_admin"]);
+
+        using var http = new HttpClient { BaseAddress = new Uri(server.BaseAddress, "api/v3/") };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd("token-inventory-tests");
+        http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + adminToken);
+        async Task<List<JsonElement>> ListAsync(string query) =>
+            JsonDocument.Parse(await http.GetStringAsync("admin/personal-access-tokens" + query)).RootElement.EnumerateArray().ToList();
+        var ids = new List<long>();
+        foreach (var owner in new[] { "dana", "erin" })
+            for (var page = 1; page <= 6; page++)
+                ids.AddRange((await ListAsync($"?owner={owner}&per_page=100&page={page}"))
+                    .Where(t => t.GetProperty("name").GetString() != "kept").Select(t => t.GetProperty("id").GetInt64()));
+        Assert.Equal(1000, ids.Count);
+
+        using var revoke = await http.PostAsync("admin/personal-access-tokens",
+            new StringContent(JsonSerializer.Serialize(new { action = "revoke", pat_ids = ids }), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, revoke.StatusCode);
+
+        Assert.Equal(["kept"], Names(await ListAsync("?owner=dana")));
+        Assert.Empty(await ListAsync("?owner=erin"));
+        using var git = new GitClient();
+        foreach (var (token, index) in doomed.Take(3).Select((t, i) => (t, i)))
+        {
+            var clone = await git.CloneAsync(server.Url("/dana/work.git"), $"revoked{index}", "dana", token);
+            Assert.False(clone.Succeeded, "a revoked token cloned");
+            using var api = new HttpRequestMessage(HttpMethod.Get, "user");
+            api.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+            api.Headers.UserAgent.ParseAdd("token-inventory-tests");
+            using var refused = await new HttpClient { BaseAddress = http.BaseAddress }.SendAsync(api);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+        Assert.True((await git.CloneAsync(server.Url("/dana/work.git"), "kept", "dana", kept)).Succeeded, "a token left out of the revocation stopped working");
+
+        var (_, log) = await dana.GetAsync("/settings/security-log");
+        Assert.Contains("revoked by site administrator root", log, StringComparison.Ordinal);
+        var mail = Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText)
+            .Where(m => m.Contains("A site administrator revoked", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, mail.Count);
+        // dana: laptop, ci and 499 more; erin: 499.
+        Assert.Single(mail, m => m.Contains("laptop", StringComparison.Ordinal) && m.Contains("these 501 personal access tokens", StringComparison.Ordinal));
+        Assert.Single(mail, m => m.Contains("these 499 personal access tokens", StringComparison.Ordinal) && !m.Contains("laptop", StringComparison.Ordinal));
+        foreach (var secret in doomed.Take(3))
+            Assert.DoesNotContain(secret, string.Join("\n", mail), StringComparison.Ordinal);
+
+        foreach (var bad in new[] { "{\"action\":\"delete\",\"pat_ids\":[1]}", "{\"action\":\"revoke\",\"pat_ids\":[]}", "{\"action\":\"revoke\"}", "{\"action\":" })
+        {
+            using var refused = await http.PostAsync("admin/personal-access-tokens", new StringContent(bad, System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(refused.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.BadRequest, $"{bad} → {refused.StatusCode}");
+        }
+    }
 }

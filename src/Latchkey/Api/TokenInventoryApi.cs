@@ -1,5 +1,7 @@
+using System.Text.Json.Serialization;
 using Latchkey.Authorization;
 using Latchkey.Data;
+using Latchkey.Notifications;
 using Latchkey.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +20,54 @@ public static class TokenInventoryApi
         api.MapGet("/admin/personal-access-tokens", ListAsync)
             .Requires(SiteAdminRequirement.Instance)
             .WithSummary("Every personal access token on the site (filters: owner, type, state; paged)");
+        api.MapPost("/admin/personal-access-tokens", RevokeAsync)
+            .Requires(SiteAdminRequirement.Instance)
+            .WithSummary("Revokes tokens in bulk ({\"action\":\"revoke\",\"pat_ids\":[…]}, GitHub's organization endpoint's body)");
         return api;
+    }
+
+    /// <summary>At most this many tokens per call.</summary>
+    public const int MaxRevokeIds = 1000;
+
+    public sealed record BulkAction(
+        [property: JsonPropertyName("action")] string? Action,
+        [property: JsonPropertyName("pat_ids")] long[]? PatIds);
+
+    /// <summary>Accepted; what it did is in each owner's security log and mailbox.</summary>
+    public sealed record BulkResult;
+
+    private static async Task<Results<Accepted<BulkResult>, ApiErrorResult>> RevokeAsync(
+        HttpContext context, CurrentCaller current, TokenIssuer issuer, Mailer mailer, ILogger<TokenIssuer> logger)
+    {
+        var (body, invalid) = await ApiJson.ReadAsync<BulkAction>(context);
+        if (invalid is not null)
+            return invalid;
+        if (body!.Action != "revoke")
+            return Invalid("action", "action must be revoke.");
+        if (body.PatIds is not { Length: > 0 and <= MaxRevokeIds } ids)
+            return Invalid("pat_ids", $"pat_ids must list from 1 to {MaxRevokeIds} token ids.");
+
+        var revoked = await issuer.RevokeManyAsync(ids.Distinct().ToList(), current.User!, context.RequestAborted);
+        // One mail per owner, naming each of their tokens; the revocation stands whatever the mail server does.
+        foreach (var owned in revoked.GroupBy(t => t.UserId))
+        {
+            var owner = owned.First().User!;
+            if (owner.Email is not { } email)
+                continue;
+            var list = string.Join("\n", owned.Select(t => $"- \"{t.Note}\" (…{t.LastEight})"));
+            try
+            {
+                await mailer.SendAsync(owner.UserName!, email, "[Latchkey] A site administrator revoked your personal access tokens",
+                    $"Hi {owner.UserName},\n\nA site administrator revoked {(owned.Count() == 1 ? "this personal access token" : $"these {owned.Count()} personal access tokens")}:\n\n{list}\n\n" +
+                    "They no longer work. If you still need a token, create a new one under\nSettings > Developer settings > Personal access tokens.\n",
+                    context.RequestAborted);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Could not mail the owner of {Count} revoked tokens", owned.Count());
+            }
+        }
+        return TypedResults.Accepted((string?)null, new BulkResult());
     }
 
     private static async Task<Results<Ok<List<TokenIntrospectionApi.TokenDto>>, ApiErrorResult>> ListAsync(

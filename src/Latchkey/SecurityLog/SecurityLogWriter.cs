@@ -42,6 +42,14 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
     public async Task RecordAsync(long userId, string action, string? detail = null, bool succeeded = true,
         ITokenRecord? token = null, User? actor = null, CancellationToken ct = default)
     {
+        Stage(userId, action, detail, succeeded, token, actor);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Adds an entry to be saved with the caller's next SaveChanges (in its transaction).</summary>
+    public void Stage(long userId, string action, string? detail = null, bool succeeded = true,
+        ITokenRecord? token = null, User? actor = null)
+    {
         var request = http.HttpContext;
         var agent = request?.Request.Headers.UserAgent.ToString();
         db.SecurityEvents.Add(new SecurityEvent
@@ -59,7 +67,6 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
             UserAgent = Clip(TokenFormat.RedactOrNull(agent), 512),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
-        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>An account's entries, newest first.</summary>
