@@ -6,6 +6,7 @@ using Latchkey.Data;
 using Latchkey.Git;
 using Latchkey.GraphQL;
 using Latchkey.Hosting;
+using Latchkey.Lfs;
 using Latchkey.Notifications;
 using Latchkey.Observability;
 using Latchkey.Repositories;
@@ -70,6 +71,8 @@ public partial class Program
         builder.AddRepositories();
         // Git smart HTTP
         builder.AddGitHttp();
+        // Git LFS: the batch API, transfers and file locks, objects stored once under the data directory
+        builder.AddLfs();
         // The GitHub-compatible API under /api/v3 (so far: the user, reporting leaked tokens)
         builder.AddApi();
         // GitHub's GraphQL API at /api/graphql (what gh sends)
@@ -111,6 +114,7 @@ public partial class Program
         app.MapHealth();
         app.MapAvatars();
         app.MapGitHttp();
+        app.MapLfs();
         app.MapRawFiles();
         app.MapArchives();
         app.MapApi();

@@ -159,9 +159,12 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
 
     private static readonly string[] GitRoutes = ["/info/refs", "/git-upload-pack", "/git-receive-pack"];
 
+    /// <summary>The Git LFS door: batch, transfers and locks under {owner}/{repo}/info/lfs/.</summary>
+    private static bool IsGitRoute(string raw) => GitRoutes.Any(g => raw.EndsWith(g, StringComparison.Ordinal)) || raw.Contains("/info/lfs/", StringComparison.Ordinal);
+
     private List<(string Name, Microsoft.AspNetCore.Http.Endpoint Endpoint)> GuardedEndpoints() =>
         world.Server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/", StringComparison.Ordinal) || GitRoutes.Any(g => raw.EndsWith(g, StringComparison.Ordinal))))
+            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/", StringComparison.Ordinal) || IsGitRoute(raw)))
             .SelectMany(e => Methods(e).Select(m => ($"{m} {e.RoutePattern.RawText}", (Microsoft.AspNetCore.Http.Endpoint)e)))
             .ToList();
 
@@ -184,7 +187,9 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         var both = endpoints.Where(e => Authorizer.DeclaredBy(e.Endpoint) is not null && Authorizer.IsAnonymous(e.Endpoint)).Select(e => e.Name).ToList();
         Assert.True(both.Count == 0, "Endpoints that are both anonymous and guarded:\n" + string.Join('\n', both));
 
-        foreach (var git in endpoints.Where(e => GitRoutes.Any(g => e.Name.EndsWith(g, StringComparison.Ordinal))))
+        var gitDoor = endpoints.Where(e => IsGitRoute(e.Name)).ToList();
+        Assert.Contains(gitDoor, e => e.Name == "POST /{owner}/{repo}/info/lfs/objects/batch");
+        foreach (var git in gitDoor)
             Assert.IsType<RepositoryRequirement>(Authorizer.DeclaredBy(git.Endpoint));
     }
 

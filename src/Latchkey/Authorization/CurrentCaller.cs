@@ -31,4 +31,7 @@ public sealed class CurrentCaller
     }
 
     public void SetSession(Caller caller) => Caller = caller;
+
+    /// <summary>The caller a signed Git LFS transfer link was issued to, checked again (<see cref="Lfs.LfsLinks"/>).</summary>
+    public void SetFromLink(Caller caller) => Caller = caller;
 }

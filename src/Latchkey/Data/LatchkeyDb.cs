@@ -1,5 +1,6 @@
 using Latchkey.Accounts;
 using Latchkey.Authorization;
+using Latchkey.Lfs;
 using Latchkey.Notifications;
 using Latchkey.Repositories;
 using Latchkey.SecurityLog;
@@ -31,6 +32,8 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<RepositoryInvitation> Invitations => Set<RepositoryInvitation>();
     public DbSet<RateCounter> RateCounters => Set<RateCounter>();
     public DbSet<CredentialEpoch> CredentialEpochs => Set<CredentialEpoch>();
+    public DbSet<LfsObject> LfsObjects => Set<LfsObject>();
+    public DbSet<LfsLock> LfsLocks => Set<LfsLock>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -127,6 +130,25 @@ public abstract class LatchkeyDb(DbContextOptions options)
         {
             counter.HasKey(c => c.Key);
             counter.Property(c => c.Key).HasMaxLength(128);
+        });
+
+        builder.Entity<LfsObject>(lfs =>
+        {
+            lfs.ToTable("LfsObjects");
+            lfs.HasKey(o => new { o.RepositoryId, o.Oid });
+            lfs.Property(o => o.Oid).HasMaxLength(64);
+            // "Does any repository still hold this object?" when one is deleted.
+            lfs.HasIndex(o => o.Oid);
+            lfs.HasOne<Repository>().WithMany().HasForeignKey(o => o.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<LfsLock>(lfsLock =>
+        {
+            lfsLock.ToTable("LfsLocks");
+            lfsLock.HasIndex(l => new { l.RepositoryId, l.Path }).IsUnique();
+            lfsLock.Property(l => l.Path).HasMaxLength(Lfs.LfsLocks.MaxPathLength);
+            lfsLock.HasOne<Repository>().WithMany().HasForeignKey(l => l.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            lfsLock.HasOne(l => l.Owner).WithMany().HasForeignKey(l => l.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<Repository>(repo =>

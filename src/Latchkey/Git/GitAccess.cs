@@ -8,6 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace Latchkey.Git;
 
+/// <summary>How a door writes a refusal: the status and the message, in that door's format (a 401 carries the door's challenge).</summary>
+public delegate Task DoorAnswer(HttpContext context, int status, string message);
+
 /// <summary>
 /// Who may do what over git: the token scheme reads the credential, the repository is found and
 /// the declared requirement decided through <see cref="Authorizer"/>; this is the git door's
@@ -26,10 +29,12 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
     public TimeSpan MaxPushDuration => TimeSpan.FromMinutes(options.Value.MaxPushMinutes);
 
     /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
-    public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action)
+    /// <param name="answer">How this door writes a refusal (git's plain text when null; Git LFS answers in its JSON).</param>
+    public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action, DoorAnswer? answer = null)
     {
+        answer ??= PlainAnswer;
         var current = await TokenAuthenticationHandler.AuthenticateAsync(context);
-        if (await RefuseCredentialAsync(context, current.Credential!))
+        if (await RefuseCredentialAsync(context, current.Credential!, answer))
             return null;
 
         var caller = current.Caller;
@@ -42,17 +47,25 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
             repo = await repositories.FindAsync(owner, repoName, context.RequestAborted);
             decision = await authorizer.DecideAsync(requirement, repo);
         }
+        return await AnswerAsync(context, caller, repo, action, decision, answer);
+    }
 
+    /// <summary>
+    /// Turns a decision about <paramref name="repo"/> into the door's answer: the repository when it
+    /// is allowed; otherwise null, with the challenge, "not found" or the refusal (logged) written.
+    /// </summary>
+    public async Task<Repository?> AnswerAsync(HttpContext context, Caller caller, Repository? repo, RepoAction action, Decision decision, DoorAnswer answer)
+    {
         switch (decision.Kind)
         {
             case DecisionKind.Allow:
-                current.Repository = repo;
+                context.RequestServices.GetRequiredService<CurrentCaller>().Repository = repo;
                 return repo;
             case DecisionKind.Challenge:
-                await ChallengeAsync(context, "Authentication required. Use your username and a personal access token as the password.\n");
+                await answer(context, StatusCodes.Status401Unauthorized, "Authentication required. Use your username and a personal access token as the password.\n");
                 return null;
             case DecisionKind.NotFound:
-                await WritePlainAsync(context, StatusCodes.Status404NotFound, "Repository not found.\n");
+                await answer(context, StatusCodes.Status404NotFound, "Repository not found.\n");
                 return null;
             default:
                 await log.RecordAsync(caller.User!.Id, SecurityActions.GitPermissionDenied, TokenFormat.Redact(
@@ -61,7 +74,7 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                         : decision.MissingPermission is { } permission ? $": the token lacks the {FineGrainedPermissions.Label(permission)} permission"
                         : ": not permitted for this account")),
                     succeeded: false, ct: context.RequestAborted);
-                await WritePlainAsync(context, StatusCodes.Status403Forbidden,
+                await answer(context, StatusCodes.Status403Forbidden,
                     $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n" +
                     (decision.MissingPermission is { } needed ? $"The fine-grained token needs the {FineGrainedPermissions.Label(needed)} permission on this repository.\n" : ""));
                 return null;
@@ -72,30 +85,35 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
     /// Answers a credential that cannot be accepted (throttled, unreadable, a password, a bad or revoked
     /// token) in git's words, and says whether it did. Archive downloads answer a token the same way.
     /// </summary>
-    public static async Task<bool> RefuseCredentialAsync(HttpContext context, CredentialResult credential)
+    public static async Task<bool> RefuseCredentialAsync(HttpContext context, CredentialResult credential, DoorAnswer? answer = null)
     {
+        answer ??= PlainAnswer;
         switch (credential.Outcome)
         {
             case CredentialOutcome.Throttled:
                 context.Response.Headers.RetryAfter = CredentialThrottle.Seconds(credential.RetryAfter!.Value).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await WritePlainAsync(context, StatusCodes.Status429TooManyRequests, credential.Message + "\n");
+                await answer(context, StatusCodes.Status429TooManyRequests, credential.Message + "\n");
                 return true;
             case CredentialOutcome.Malformed:
-                await WritePlainAsync(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
+                await answer(context, StatusCodes.Status400BadRequest, credential.Message + "\n");
                 return true;
             case CredentialOutcome.PasswordNotSupported:
-                await ChallengeAsync(context,
+                await answer(context, StatusCodes.Status401Unauthorized,
                     "Password authentication is not supported for Git operations.\n" +
                     "Use a personal access token as the password instead.\n" +
                     $"Create one at {BaseUrl(context)}/settings/tokens\n");
                 return true;
             case CredentialOutcome.BadToken:
-                await ChallengeAsync(context,
+                await answer(context, StatusCodes.Status401Unauthorized,
                     "Invalid username or token. Password authentication is not supported for Git operations.\n");
                 return true;
         }
         return false;
     }
+
+    /// <summary>Git's answer: text/plain lines (git shows them as "remote:"), a 401 with the Basic challenge that makes git ask its helper.</summary>
+    public static Task PlainAnswer(HttpContext context, int status, string message) =>
+        status == StatusCodes.Status401Unauthorized ? ChallengeAsync(context, message) : WritePlainAsync(context, status, message);
 
     /// <summary>The user a request was authorized for (set by <see cref="AuthorizeAsync"/>).</summary>
     public static long PusherId(HttpContext context) => context.RequestServices.GetRequiredService<CurrentCaller>().User?.Id ?? 0;

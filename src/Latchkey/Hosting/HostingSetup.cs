@@ -11,6 +11,9 @@ public sealed record DataDirectory(string Path)
 
     /// <summary>Packs shared by identical fetches, one folder per host (<see cref="Git.PackCache"/>).</summary>
     public string PackCache => System.IO.Path.Combine(Path, "pack-cache");
+
+    /// <summary>Git LFS objects, content-addressed and shared by every repository that holds them (<see cref="Lfs.LfsObjectStore"/>).</summary>
+    public string Lfs => System.IO.Path.Combine(Path, "lfs");
 }
 
 /// <summary>The site itself (section "Latchkey").</summary>

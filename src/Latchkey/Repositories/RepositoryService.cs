@@ -7,7 +7,7 @@ namespace Latchkey.Repositories;
 public sealed record CreateRepositoryResult(Repository? Repository, string? Error, bool NameTaken = false);
 
 /// <summary>Repository records and their bare repositories, kept in step.</summary>
-public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, TimeProvider clock)
+public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, TimeProvider clock, Lfs.LfsObjects lfs)
 {
     public async Task<Repository?> FindAsync(string ownerName, string repoName, CancellationToken ct)
     {
@@ -115,10 +115,13 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
         return null;
     }
 
+    /// <summary>Deletes the record (its LFS rows and locks with it), the bare repository, and the LFS objects no other repository holds.</summary>
     public async Task DeleteAsync(Repository repo, CancellationToken ct)
     {
+        var held = await lfs.OidsOfAsync(repo.Id, ct);
         await db.Repositories.Where(r => r.Id == repo.Id).ExecuteDeleteAsync(ct);
         store.Delete(repo);
+        await lfs.FreeUnheldAsync(held, CancellationToken.None);
     }
 
     public async Task RecordPushAsync(Repository repo, CancellationToken ct)

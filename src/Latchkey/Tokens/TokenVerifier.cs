@@ -76,6 +76,24 @@ public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvide
         return new TokenCheck(TokenCheckResult.Valid, token, owner);
     }
 
+    /// <summary>
+    /// A token already verified earlier in an exchange, asked about again by its id (a Git LFS transfer
+    /// link names the token its batch request was made with): still there, not expired, its owner not
+    /// suspended. Revoking or deleting the token refuses the links it was given at once.
+    /// </summary>
+    public async Task<TokenCheck> RecheckAsync(long tokenId, CancellationToken ct)
+    {
+        var found = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId, ct);
+        if (found?.User is null)
+            return new TokenCheck(TokenCheckResult.Unknown);
+        var token = TokenSnapshot.Of(found);
+        if (lifetime.EffectiveExpiry(token) is { } expiry && clock.GetUtcNow().UtcDateTime >= expiry)
+            return new TokenCheck(TokenCheckResult.Expired, token, found.User);
+        if (found.User.IsSuspended)
+            return new TokenCheck(TokenCheckResult.OwnerSuspended, token, found.User);
+        return new TokenCheck(TokenCheckResult.Valid, token, found.User);
+    }
+
     /// <summary>The one lookup of a token by its digest, with its owner and selected repositories (untracked).</summary>
     public static Task<PersonalAccessToken?> FindByDigestAsync(LatchkeyDb db, byte[] key, CancellationToken ct) =>
         db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Digest == key, ct);

@@ -155,6 +155,60 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.ToTable("RateCounters");
                 });
 
+            modelBuilder.Entity("Latchkey.Lfs.LfsLock", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("LockedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("OwnerId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId");
+
+                    b.HasIndex("RepositoryId", "Path")
+                        .IsUnique();
+
+                    b.ToTable("LfsLocks", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsObject", b =>
+                {
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Oid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("RepositoryId", "Oid");
+
+                    b.HasIndex("Oid");
+
+                    b.ToTable("LfsObjects", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
                 {
                     b.Property<long>("Id")
@@ -622,6 +676,32 @@ namespace Latchkey.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsLock", b =>
+                {
+                    b.HasOne("Latchkey.Accounts.User", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Owner");
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsObject", b =>
+                {
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>

@@ -148,6 +148,58 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("RateCounters");
                 });
 
+            modelBuilder.Entity("Latchkey.Lfs.LfsLock", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LockedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("OwnerId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId");
+
+                    b.HasIndex("RepositoryId", "Path")
+                        .IsUnique();
+
+                    b.ToTable("LfsLocks", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsObject", b =>
+                {
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Oid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("RepositoryId", "Oid");
+
+                    b.HasIndex("Oid");
+
+                    b.ToTable("LfsObjects", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
                 {
                     b.Property<long>("Id")
@@ -595,6 +647,32 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsLock", b =>
+                {
+                    b.HasOne("Latchkey.Accounts.User", "Owner")
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Owner");
+                });
+
+            modelBuilder.Entity("Latchkey.Lfs.LfsObject", b =>
+                {
+                    b.HasOne("Latchkey.Repositories.Repository", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Notifications.TokenReminder", b =>
