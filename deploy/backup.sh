@@ -8,7 +8,8 @@
 #    password out of the URL, where `ps` shows it: use ~/.pgpass or PGPASSFILE);
 # 2. the token key DATA_DIR/token-hmac.key (without it no token can be checked: keep the backup private);
 # 3. the repositories, DATA_DIR/repositories, as a tar file: in each repository the refs before the
-#    objects, so every ref in the copy points at objects the copy holds.
+#    objects, so every ref in the copy points at objects the copy holds;
+# 4. the Git LFS objects, DATA_DIR/lfs, as lfs.tar (restore.sh checks each against its SHA-256).
 # The database goes first: a repository created during the backup is then at worst an orphan folder,
 # and a push during the copy at worst missing from it.
 set -euo pipefail
@@ -39,4 +40,14 @@ set +e
 status=$?
 set -e
 [ "$status" -le 1 ] || { echo "tar failed ($status)" >&2; exit 1; }
+# Git LFS objects never change once stored (their name is their SHA-256): after the database, so
+# every object it names is already in place; uploads still arriving (lfs/incoming) are left out.
+if [ -d "$data/lfs" ]; then
+  set +e
+  ( cd "$data" && find lfs -path lfs/incoming -prune -o -type f -print ) \
+    | tar -C "$data" --warning=no-file-changed --ignore-failed-read --no-recursion -cf "$out/lfs.tar" -T -
+  status=$?
+  set -e
+  [ "$status" -le 1 ] || { echo "tar of lfs/ failed ($status)" >&2; exit 1; }
+fi
 echo "Backed up $data to $out"

@@ -30,4 +30,10 @@ tar -C "$data" -xf "$backup/repositories.tar"
 find "$data/repositories" -name '*.git' -type d -prune | while read -r repository; do
   git --git-dir "$repository" fsck --no-progress --no-dangling >/dev/null || { echo "git fsck failed for $repository" >&2; exit 1; }
 done
+if [ -f "$backup/lfs.tar" ]; then
+  tar -C "$data" -xf "$backup/lfs.tar"
+  find "$data/lfs" -type f | while read -r object; do
+    [ "$(sha256sum < "$object" | cut -d' ' -f1)" = "$(basename "$object")" ] || { echo "Git LFS object $object is damaged" >&2; exit 1; }
+  done
+fi
 echo "Restored $backup into $data"

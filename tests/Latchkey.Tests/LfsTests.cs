@@ -345,6 +345,84 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(HttpStatusCode.NotFound, direct.StatusCode);
     }
 
+    [Fact]
+    public async Task The_web_raw_and_contents_views_show_the_file_behind_a_pointer_and_settings_show_the_usage()
+    {
+        var owner = await OwnerAsync("lfsviewer", "site", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        using var http = new HttpClient();
+        var batchUrl = Server.Url($"/{owner}/site.git/info/lfs/objects/batch");
+        var picture = RandomBytes(70_000, seed: 30);
+        var archive = RandomBytes(50_000, seed: 31);
+        await Lfs.UploadAsync(http, batchUrl, owner, token, picture);
+        await Lfs.UploadAsync(http, batchUrl, owner, token, archive);
+
+        // Pointers committed as git-lfs writes them (plain git: no git-lfs needed to commit a pointer).
+        using var git = new GitClient();
+        Assert.True((await git.CloneAsync(Server.Url($"/{owner}/site.git"), "site", owner, token)).Succeeded);
+        await File.WriteAllTextAsync(Path.Combine(git.WorkDirectory, "site", "logo.png"), Lfs.PointerFile(picture));
+        await File.WriteAllTextAsync(Path.Combine(git.WorkDirectory, "site", "data.zip"), Lfs.PointerFile(archive));
+        await git.CommitFileAsync("site", "missing.bin", Lfs.PointerFile(RandomBytes(10, seed: 32)), "Add pointers");
+        Assert.True((await git.PushAsync(Path.Combine(git.WorkDirectory, "site"), Server.Url($"/{owner}/site.git"), owner, token)).Succeeded);
+
+        using var web = Server.NewBrowserSession();
+        await web.SignInAsync(owner, Password);
+        var (status, logoPage) = await web.GetAsync($"/{owner}/site/blob/main/logo.png");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("Stored with Git LFS", logoPage, StringComparison.Ordinal);
+        Assert.Contains($"data-lfs-image", logoPage, StringComparison.Ordinal);
+        Assert.Contains("68.4 KiB", logoPage, StringComparison.Ordinal);
+        var (_, zipPage) = await web.GetAsync($"/{owner}/site/blob/main/data.zip");
+        Assert.Contains("data-lfs-download", zipPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-lfs-image", zipPage, StringComparison.Ordinal);
+        var (_, missingPage) = await web.GetAsync($"/{owner}/site/blob/main/missing.bin");
+        Assert.Contains("has not been pushed to this server", missingPage, StringComparison.Ordinal);
+
+        using var logo = await web.Http.GetAsync($"{owner}/site/raw/main/logo.png");
+        Assert.Equal("image/png", logo.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(picture, await logo.Content.ReadAsByteArrayAsync());
+        using var zip = await web.Http.GetAsync($"{owner}/site/raw/main/data.zip");
+        Assert.Equal("application/octet-stream", zip.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", zip.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Equal(archive, await zip.Content.ReadAsByteArrayAsync());
+
+        using var contents = new HttpRequestMessage(HttpMethod.Get, Server.Url($"/api/v3/repos/{owner}/site/contents/data.zip"));
+        contents.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        contents.Headers.Accept.ParseAdd("application/vnd.github.raw");
+        using var raw = await http.SendAsync(contents);
+        Assert.Equal(HttpStatusCode.OK, raw.StatusCode);
+        Assert.Equal(archive, await raw.Content.ReadAsByteArrayAsync());
+
+        var (_, settings) = await web.GetAsync($"/{owner}/site/settings");
+        Assert.Contains("This repository holds 2 Git LFS objects, 117.2 KiB, of its 10 GiB quota.", settings, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_text_object_holding_a_live_token_is_refused_and_the_token_revoked()
+    {
+        var owner = await OwnerAsync("lfsleak", "config", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        var leaked = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        using var http = new HttpClient();
+        var content = Encoding.UTF8.GetBytes($"deploy:\n  token: {leaked}\n" + new string('#', 2000) + "\n");
+        var oid = Convert.ToHexStringLower(SHA256.HashData(content));
+        var batch = await Lfs.BatchAsync(http, Server.Url($"/{owner}/config.git/info/lfs/objects/batch"), owner, token, "upload", oid, content.Length);
+        var upload = batch.Body.GetProperty("objects")[0].GetProperty("actions").GetProperty("upload");
+        using var put = new HttpRequestMessage(HttpMethod.Put, upload.GetProperty("href").GetString()) { Content = new ByteArrayContent(content) };
+        put.Headers.TryAddWithoutValidation("Authorization", upload.GetProperty("header").GetProperty("Authorization").GetString());
+        using var response = await http.SendAsync(put);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        var message = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Push cannot contain secrets", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(leaked, message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(Server.DataDirectory, "lfs", oid[..2], oid[2..4], oid)));
+
+        using var scope = Server.Services.CreateScope();
+        var verifier = scope.ServiceProvider.GetRequiredService<TokenVerifier>();
+        Assert.Equal(TokenCheckResult.Unknown, (await verifier.VerifyAsync(leaked, new TokenUse(null, null), CancellationToken.None)).Result);
+        Assert.Equal(TokenCheckResult.Valid, (await verifier.VerifyAsync(token, new TokenUse(null, null), CancellationToken.None)).Result);
+    }
+
     private async Task DeleteTokenAsync(string plaintext)
     {
         using var scope = Server.Services.CreateScope();
@@ -487,6 +565,10 @@ public static class Lfs
     }
 
     private static readonly string[] BasicTransfer = ["basic"];
+
+    /// <summary>The pointer file git-lfs commits for <paramref name="content"/>.</summary>
+    public static string PointerFile(byte[] content) =>
+        $"version https://git-lfs.github.com/spec/v1\noid sha256:{Convert.ToHexStringLower(SHA256.HashData(content))}\nsize {content.Length}\n";
 
     public static HttpRequestMessage Request(HttpMethod method, string url, string? user, string? password, string? json)
     {

@@ -73,10 +73,10 @@ public static class AdminCommandLine
             "Brings the database schema up to date and prints the migrations it applied. The server does\n" +
             "this as it starts unless Database:MigrateOnStart is false; the other commands never do."),
         new("check", "check",
-            "Check the installation: settings, database, git, data directory",
+            "Check the installation: settings, database, git, data directory, Git LFS objects",
             "Checks that the settings are valid, the database is reachable with no pending migration, git\n" +
-            "is installed, and the data directory is owner-only and writable. Prints one line per check and\n" +
-            "exits 1 if any fails."),
+            "is installed, the data directory is owner-only and writable, and every Git LFS object is\n" +
+            "stored and hashes to its name. Prints one line per check and exits 1 if any fails."),
     ];
 
     private const string SettingsHelp =

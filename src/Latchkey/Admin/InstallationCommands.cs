@@ -59,6 +59,7 @@ internal static class InstallationCommands
                 CheckDirectory("data directory", data.Path, ownerOnly: true, Report);
                 CheckDirectory("repositories directory", data.Repositories, ownerOnly: false, Report);
                 await CheckEncodedNamesAsync(app.Services, io, ct);
+                await CheckLfsAsync(app.Services, Report, ct);
                 return failed ? AdminCommandLine.Failure : AdminCommandLine.Success;
             }
         }
@@ -100,6 +101,39 @@ internal static class InstallationCommands
         catch (Exception e) when (e is not OperationCanceledException)
         {
             report(false, "database", $"{where}: unreachable: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Git LFS objects: every object a repository holds has its file, of its size, and every stored
+    /// file hashes to its name (SHA-256). A damaged or missing object fails the check, named.
+    /// </summary>
+    private static async Task CheckLfsAsync(IServiceProvider root, Action<bool, string, string> report, CancellationToken ct)
+    {
+        using var scope = root.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<LatchkeyDb>();
+        var store = root.GetRequiredService<Lfs.LfsObjectStore>();
+        try
+        {
+            var held = await db.LfsObjects.AsNoTracking().Select(o => new { o.Oid, o.Size }).Distinct().ToListAsync(ct);
+            var missing = held.Where(o => !store.Exists(o.Oid, o.Size)).Select(o => o.Oid).ToList();
+            var damaged = new List<string>();
+            var stored = 0;
+            foreach (var oid in store.StoredOids())
+            {
+                stored++;
+                await using var file = store.OpenRead(oid);
+                if (!Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file, ct)).Equals(oid, StringComparison.Ordinal))
+                    damaged.Add(oid);
+            }
+            var problems = missing.Select(o => $"{o} is missing or of the wrong size").Concat(damaged.Select(o => $"{o} does not hash to its name")).ToList();
+            report(problems.Count == 0, "git lfs objects", problems.Count == 0
+                ? $"{stored} stored, each hashes to its name; every object a repository holds is there"
+                : string.Join("; ", problems.Take(20)) + (problems.Count > 20 ? $"; and {problems.Count - 20} more" : ""));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            report(false, "git lfs objects", "not checked: " + e.Message);
         }
     }
 

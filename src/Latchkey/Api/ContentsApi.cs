@@ -71,7 +71,8 @@ public static partial class ContentsApi
         return api;
     }
 
-    private static async Task<Results<Ok<ContentDto>, Ok<List<ContentDto>>, ApiErrorResult>> GetAsync(HttpContext context, string? path, CurrentCaller current, RepositoryStore store)
+    private static async Task<Results<Ok<ContentDto>, Ok<List<ContentDto>>, FileContentHttpResult, PhysicalFileHttpResult, ApiErrorResult>> GetAsync(HttpContext context,
+        string? path, CurrentCaller current, RepositoryStore store, Lfs.LfsObjects lfs)
     {
         var found = current.Repository!;
         if (CatchAllPath.Decode(context, path) is not { } decoded)
@@ -84,6 +85,16 @@ public static partial class ContentsApi
         switch (await store.ObjectTypeAsync(found, gitRef, path, context.RequestAborted))
         {
             case "blob":
+                // GitHub's raw media type: the file's bytes, and for a Git LFS pointer the file it stands for.
+                if (context.Request.Headers.Accept.ToString().Contains("application/vnd.github.raw", StringComparison.OrdinalIgnoreCase))
+                {
+                    var raw = await store.ReadBlobAsync(found, gitRef, path, MaxFileBytes * 100, context.RequestAborted);
+                    if (raw is null)
+                        return TooLarge();
+                    if (Lfs.LfsPointer.TryParse(raw) is { } pointer && await lfs.HoldsAsync(found.Id, pointer.Oid, context.RequestAborted))
+                        return TypedResults.PhysicalFile(lfs.Store.PathOf(pointer.Oid), "application/vnd.github.raw", enableRangeProcessing: true);
+                    return TypedResults.File(raw, "application/vnd.github.raw");
+                }
                 if (await FileAsync(context, found, store, gitRef, path, urls) is { } file)
                     return TypedResults.Ok(file);
                 return TooLarge();

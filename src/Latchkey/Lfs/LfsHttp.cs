@@ -153,7 +153,7 @@ public static class LfsHttp
     }
 
     private static async Task UploadAsync(HttpContext context, string owner, string repo, string oid, LfsTransferAccess transfers, LfsObjects objects,
-        IOptions<LfsOptions> options, IOptions<GitOptions> git, TimeProvider clock, LatchkeyMetrics metrics, ILogger<LfsObjects> logger)
+        IOptions<LfsOptions> options, IOptions<GitOptions> git, TimeProvider clock, LatchkeyMetrics metrics, LeakedTokens leaks, ILogger<LfsObjects> logger)
     {
         var (target, link) = await transfers.AuthorizeAsync(context, owner, repo, oid, LfsLinks.Upload, RepoAction.Write);
         if (target is null)
@@ -227,6 +227,17 @@ public static class LfsHttp
         }
         try
         {
+            // Push protection holds for large files too: a text object (what push protection reads in a
+            // push: up to Git:PushScanMaxBytes, no NUL byte in its first 8000) with a live token is refused.
+            if (size <= git.Value.PushScanMaxBytes && await ReadTextAsync(staged!, context.RequestAborted) is { } text
+                && await leaks.RevokeLiveInAsync(text, $"a Git LFS object uploaded to {target.Owner!.UserName}/{target.Name} ({oid[..12]})", CancellationToken.None))
+            {
+                metrics.PushProtectionRejection();
+                await Answer(context, StatusCodes.Status422UnprocessableEntity,
+                    "Push cannot contain secrets: this Git LFS object holds a live Latchkey personal access token, which has been revoked. " +
+                    "Remove it from the file and push again; create a new token at Settings > Developer settings if you still need one.");
+                return;
+            }
             await objects.RecordAsync(target.Id, oid, size.Value, CancellationToken.None);
             objects.Store.Commit(oid, staged!);
             staged = null;
@@ -237,6 +248,13 @@ public static class LfsHttp
         }
         metrics.GitOperation("lfs-upload", true, size.Value, 0);
         context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>A staged object's content as push protection reads text, or null when it is binary.</summary>
+    private static async Task<string?> ReadTextAsync(string path, CancellationToken ct)
+    {
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        return bytes.AsSpan(0, Math.Min(bytes.Length, 8000)).Contains((byte)0) ? null : System.Text.Encoding.Latin1.GetString(bytes);
     }
 
     private static async Task VerifyAsync(HttpContext context, string owner, string repo, string oid, LfsTransferAccess transfers, LfsObjects objects)

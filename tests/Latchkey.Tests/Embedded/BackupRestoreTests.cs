@@ -7,11 +7,13 @@ namespace Latchkey.Tests.Embedded;
 /// <summary>
 /// The documented backup and restore (README, "Backup and restore"): deploy/backup.sh on a running
 /// server, the data directory lost, deploy/restore.sh into a new one, and everything works again:
-/// the account, the repository with its pushed history, and the token that was in use.
+/// the account, the repository with its pushed history and its Git LFS objects, and the token that was in use.
 /// </summary>
 public sealed class BackupRestoreTests
 {
     private const string Password = "backup test passphrase";
+
+    private static readonly byte[] LargeFile = LfsTests.RandomBytes(300_000, seed: 40);
 
     private static async Task<(int Exit, string Output)> ScriptAsync(string script, params string[] args)
     {
@@ -49,6 +51,9 @@ public sealed class BackupRestoreTests
                 var push = await git.PushAsync(Path.Combine(git.WorkDirectory, "precious"), server.Url("/dana/precious.git"), "dana", token);
                 Assert.True(push.Succeeded, push.ToString());
                 pushed = (await git.RunAsync(Path.Combine(git.WorkDirectory, "precious"), null, null, "rev-parse", "HEAD")).Output.Trim();
+                // A Git LFS object, as git-lfs uploads it.
+                using var http = new HttpClient();
+                await Lfs.UploadAsync(http, server.Url("/dana/precious.git/info/lfs/objects/batch"), "dana", token, LargeFile);
 
                 // Online: the server keeps running while the backup is taken.
                 var (exit, output) = await ScriptAsync("backup.sh", server.DataDirectory, backup);
@@ -66,6 +71,16 @@ public sealed class BackupRestoreTests
             Assert.True(fresh.Succeeded, "the token from before the backup no longer works:\n" + fresh);
             Assert.Equal("worth keeping\n", await File.ReadAllTextAsync(Path.Combine(git.WorkDirectory, "restored", "notes.txt")));
             Assert.Equal(pushed, (await git.RunAsync(Path.Combine(git.WorkDirectory, "restored"), null, null, "rev-parse", "HEAD")).Output.Trim());
+            using (var http = new HttpClient())
+            {
+                var oid = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(LargeFile));
+                var batch = await Lfs.BatchAsync(http, again.Url("/dana/precious.git/info/lfs/objects/batch"), "dana", token, "download", oid, LargeFile.Length);
+                var download = batch.Body.GetProperty("objects")[0].GetProperty("actions").GetProperty("download");
+                using var get = new HttpRequestMessage(HttpMethod.Get, download.GetProperty("href").GetString());
+                get.Headers.TryAddWithoutValidation("Authorization", download.GetProperty("header").GetProperty("Authorization").GetString());
+                using var response = await http.SendAsync(get);
+                Assert.Equal(LargeFile, await response.Content.ReadAsByteArrayAsync());
+            }
             using var web2 = again.NewBrowserSession();
             await web2.SignInAsync("dana", Password);
         }

@@ -442,6 +442,39 @@ public sealed class AdminCliTests
     }
 
     [Fact]
+    public async Task Check_verifies_every_git_lfs_object_and_names_a_damaged_or_missing_one()
+    {
+        await using var installation = await Installation.CreateAsync();
+        var content = LfsTests.RandomBytes(20_000, seed: 41);
+        var oid = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        await using (var server = await installation.StartServerAsync())
+        {
+            using var web = server.NewBrowserSession();
+            await web.SignUpAsync("ines", Password);
+            await web.CreateRepositoryAsync("assets", isPrivate: true, addReadme: true);
+            var token = await server.IssueClassicAsync("ines", ["repo"]);
+            using var http = new HttpClient();
+            await Lfs.UploadAsync(http, server.Url("/ines/assets.git/info/lfs/objects/batch"), "ines", token, content);
+        }
+        var clean = await installation.AdminAsync(null, "check");
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        Assert.Contains("ok    git lfs objects: 1 stored, each hashes to its name", clean.Out, StringComparison.Ordinal);
+
+        // A bit flipped on the disk: same size, wrong content.
+        var path = Path.Combine(installation.DataDirectory, "lfs", oid[..2], oid[2..4], oid);
+        var damaged = content.ToArray();
+        damaged[100] ^= 1;
+        await File.WriteAllBytesAsync(path, damaged);
+        var check = await installation.AdminAsync(null, "check");
+        Assert.True(check.ExitCode == 1, check.ToString());
+        Assert.Contains($"FAIL  git lfs objects: {oid} does not hash to its name", check.Out, StringComparison.Ordinal);
+
+        File.Delete(path);
+        var gone = await installation.AdminAsync(null, "check");
+        Assert.Contains($"{oid} is missing or of the wrong size", gone.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_real_binary_checks_the_installation_and_reads_the_password_from_its_stdin()
     {
         await using var installation = await Installation.CreateAsync(migrated: false);

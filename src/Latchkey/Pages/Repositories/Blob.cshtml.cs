@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Repositories;
 
-public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs)
+public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositories, RepositoryStore store, RepositoryRefs refs, Lfs.LfsObjects lfs)
     : FilePageModel(callers, repositories, store, refs)
 {
     public string? Text { get; private set; }
@@ -14,6 +14,11 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
     public long Size { get; private set; }
     public string Notice { get; private set; } = "";
     public CommitSummary? LastCommit { get; private set; }
+
+    /// <summary>The Git LFS object this file's pointer stands for, and whether this repository holds it.</summary>
+    public Lfs.LfsPointer? LfsObject { get; private set; }
+    public bool LfsHeld { get; private set; }
+    public bool IsImage => Lfs.LfsPointer.ImageType(Path) is not null;
 
     public async Task<IActionResult> OnGetAsync(string owner, string repo, string @ref, string? path)
     {
@@ -29,6 +34,13 @@ public sealed class RepoBlobModel(WebCaller callers, RepositoryService repositor
             return Page();
         }
         Size = content.Length;
+        if (Lfs.LfsPointer.TryParse(content) is { } pointer)
+        {
+            LfsObject = pointer;
+            LfsHeld = await lfs.HoldsAsync(Repo.Id, pointer.Oid, ct);
+            Size = pointer.Size;
+            return Page();
+        }
         if (!RepositoryBrowser.LooksLikeText(content))
         {
             Notice = "Binary file not shown.";

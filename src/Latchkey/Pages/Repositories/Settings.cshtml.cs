@@ -4,8 +4,17 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Latchkey.Pages.Repositories;
 
-public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repositories, RepositoryCollaborators collaborators) : RepositoryPageModel(callers, repositories)
+public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repositories, RepositoryCollaborators collaborators, Lfs.LfsObjects lfs,
+    Microsoft.Extensions.Options.IOptions<Lfs.LfsOptions> lfsOptions) : RepositoryPageModel(callers, repositories)
 {
+    /// <summary>What the repository's Git LFS objects take, against its quota (0: no limit).</summary>
+    public (long Bytes, int Objects, long Quota) LfsUsage { get; private set; }
+
+    public string LfsUsageText =>
+        (LfsUsage.Objects == 0 ? "This repository holds no Git LFS objects" :
+            $"This repository holds {LfsUsage.Objects} Git LFS {(LfsUsage.Objects == 1 ? "object" : "objects")}, {Lfs.LfsHttp.Bytes(LfsUsage.Bytes)}")
+        + (LfsUsage.Quota > 0 ? $", of its {Lfs.LfsHttp.Bytes(LfsUsage.Quota)} quota." : "; there is no quota.");
+
     public IReadOnlyList<Collaborator> People { get; private set; } = [];
     public IReadOnlyList<RepositoryInvitation> Pending { get; private set; } = [];
 
@@ -17,6 +26,8 @@ public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repos
         if (await LoadAsync(owner, repo, RepoAction.Admin) is { } refused)
             return refused;
         await LoadPeopleAsync();
+        var (bytes, objects) = await lfs.UsageAsync(Repo.Id, HttpContext.RequestAborted);
+        LfsUsage = (bytes, objects, lfsOptions.Value.RepositoryQuotaBytes);
         return Page();
     }
 
