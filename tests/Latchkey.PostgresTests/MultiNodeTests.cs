@@ -207,4 +207,38 @@ public sealed class MultiNodeTests : IAsyncLifetime
         var fsck = await git.RunAsync(null, null, null, "--git-dir", bare, "fsck", "--no-progress");
         Assert.True(fsck.Succeeded, fsck.ToString());
     }
+
+    [ClientFact("git-lfs", "git lfs version")]
+    public async Task Git_lfs_objects_pushed_through_one_node_are_cloned_through_the_other_and_locks_hold_on_both()
+    {
+        using var web = new WebSession(One.BaseAddress);
+        await web.SignUpAsync("lena", Password);
+        await web.CreateRepositoryAsync("media", isPrivate: true, addReadme: true);
+        var token = await web.CreateTokenAsync("lfs", ["repo"]);
+
+        using var git = new GitClient();
+        var oid = await Lfs.PushOneAsync(git, One.Url("/lena/media.git"), "lena", token, "media", "video.bin", 3 * 1024 * 1024, seed: 50);
+        using var elsewhere = new GitClient();
+        await Lfs.InstallAsync(elsewhere);
+        var clone = await elsewhere.CloneAsync(Two.Url("/lena/media.git"), "copy", "lena", token);
+        Assert.True(clone.Succeeded, clone + $"\n--- node 2\n{Failures(Two)}");
+        Assert.Equal(oid, Lfs.Sha256(Path.Combine(elsewhere.WorkDirectory, "copy", "video.bin")));
+
+        // A batch answer from node 1, its download link followed on node 2 (the link's keys are the site's).
+        using var http = new HttpClient();
+        var batch = await Lfs.BatchAsync(http, One.Url("/lena/media.git/info/lfs/objects/batch"), "lena", token, "download", oid, 3 * 1024 * 1024);
+        var download = batch.Body.GetProperty("objects")[0].GetProperty("actions").GetProperty("download");
+        var href = download.GetProperty("href").GetString()!.Replace(One.BaseAddress.ToString().TrimEnd('/'), Two.BaseAddress.ToString().TrimEnd('/'), StringComparison.Ordinal);
+        using var get = new HttpRequestMessage(HttpMethod.Get, href);
+        get.Headers.TryAddWithoutValidation("Authorization", download.GetProperty("header").GetProperty("Authorization").GetString());
+        using var fromTwo = await http.SendAsync(get);
+        Assert.Equal(HttpStatusCode.OK, fromTwo.StatusCode);
+        Assert.Equal(3L * 1024 * 1024, (await fromTwo.Content.ReadAsByteArrayAsync()).Length);
+
+        var work = Path.Combine(git.WorkDirectory, "media");
+        var locked = await git.RunAsync(work, "lena", token, "lfs", "lock", "video.bin");
+        Assert.True(locked.Succeeded, locked.ToString());
+        var listed = await elsewhere.RunAsync(Path.Combine(elsewhere.WorkDirectory, "copy"), "lena", token, "lfs", "locks");
+        Assert.Contains("video.bin", listed.Output, StringComparison.Ordinal);
+    }
 }
