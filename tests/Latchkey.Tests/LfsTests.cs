@@ -398,6 +398,72 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task Archives_carry_the_files_behind_pointers_once_the_setting_is_on()
+    {
+        var owner = await OwnerAsync("lfsarchive", "release", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        using var http = new HttpClient();
+        var model = RandomBytes(200_000, seed: 33);
+        await Lfs.UploadAsync(http, Server.Url($"/{owner}/release.git/info/lfs/objects/batch"), owner, token, model);
+        using var git = new GitClient();
+        Assert.True((await git.CloneAsync(Server.Url($"/{owner}/release.git"), "release", owner, token)).Succeeded);
+        var work = Path.Combine(git.WorkDirectory, "release");
+        await File.WriteAllTextAsync(Path.Combine(work, "run.sh"), "#!/bin/sh\necho run\n");
+        File.SetUnixFileMode(Path.Combine(work, "run.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Assert.True((await git.RunAsync(work, null, null, "add", "run.sh")).Succeeded);
+        await git.CommitFileAsync("release", "models/model.bin", Lfs.PointerFile(model), "Add the model");
+        Assert.True((await git.PushAsync(work, Server.Url($"/{owner}/release.git"), owner, token)).Succeeded);
+
+        using var web = Server.NewBrowserSession();
+        await web.SignInAsync(owner, Password);
+        async Task<Dictionary<string, byte[]>> TarballAsync()
+        {
+            using var response = await web.Http.GetAsync($"{owner}/release/archive/refs/heads/main.tar.gz");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var files = new Dictionary<string, byte[]>();
+            await using var gzip = new System.IO.Compression.GZipStream(await response.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
+            await using var tar = new System.Formats.Tar.TarReader(gzip);
+            while (await tar.GetNextEntryAsync() is { } entry)
+            {
+                if (entry.DataStream is null || entry.EntryType is not (System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile))
+                    continue;
+                using var copy = new MemoryStream();
+                await entry.DataStream.CopyToAsync(copy);
+                files[entry.Name] = copy.ToArray();
+                if (entry.Name.EndsWith("run.sh", StringComparison.Ordinal))
+                    Assert.True(entry.Mode.HasFlag(UnixFileMode.UserExecute), "the executable lost its mode");
+            }
+            return files;
+        }
+
+        var before = await TarballAsync();
+        Assert.Equal(Lfs.PointerFile(model), Encoding.ASCII.GetString(before["release-main/models/model.bin"]));
+
+        using (var save = await web.PostFormAsync($"/{owner}/release/settings", [new("includeLfs", "true")], $"/{owner}/release/settings?handler=Archives"))
+            Assert.Equal(HttpStatusCode.Redirect, save.StatusCode);
+        var (_, settings) = await web.GetAsync($"/{owner}/release/settings");
+        Assert.Contains("Archives of this repository now include Git LFS objects.", settings, StringComparison.Ordinal);
+
+        var after = await TarballAsync();
+        Assert.Equal(model, after["release-main/models/model.bin"]);
+        Assert.Equal("#!/bin/sh\necho run\n", Encoding.ASCII.GetString(after["release-main/run.sh"]));
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
+
+        using var zipResponse = await web.Http.GetAsync($"{owner}/release/archive/refs/heads/main.zip");
+        Assert.Equal(HttpStatusCode.OK, zipResponse.StatusCode);
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync()));
+        using (var entry = zip.GetEntry("release-main/models/model.bin")!.Open())
+        using (var copy = new MemoryStream())
+        {
+            await entry.CopyToAsync(copy);
+            Assert.Equal(model, copy.ToArray());
+        }
+        Assert.Equal(0x1ED, (zip.GetEntry("release-main/run.sh")!.ExternalAttributes >> 16) & 0x1FF);
+        Assert.NotNull(zip.GetEntry("release-main/README.md"));
+        Assert.Equal((await git.RunAsync(work, null, null, "rev-parse", "HEAD")).Output.Trim(), zip.Comment);
+    }
+
+    [Fact]
     public async Task A_text_object_holding_a_live_token_is_refused_and_the_token_revoked()
     {
         var owner = await OwnerAsync("lfsleak", "config", isPrivate: true);

@@ -62,8 +62,12 @@ public static class LfsHttp
     public sealed record VerifyRequest(string? Oid, long? Size);
 
     private static async Task BatchAsync(HttpContext context, string owner, string repo, GitAccess access, LfsObjects objects, LfsLinks links,
-        IOptions<LfsOptions> options, CurrentCaller current)
+        IOptions<LfsOptions> options, CurrentCaller current, Authorizer authorizer)
     {
+        // Access first, the body after: a private repository answers as a missing one whatever is sent.
+        var target = await access.AuthorizeAsync(context, owner, repo, RepoAction.ReadContents, Answer);
+        if (target is null)
+            return;
         var (request, problem) = await ReadJsonAsync<BatchRequest>(context);
         if (request is null)
         {
@@ -76,9 +80,12 @@ public static class LfsHttp
             return;
         }
         var upload = request.Operation == "upload";
-        var target = await access.AuthorizeAsync(context, owner, repo, upload ? RepoAction.Write : RepoAction.ReadContents, Answer);
-        if (target is null)
-            return;
+        if (upload)
+        {
+            var decision = await authorizer.DecideAsync(new RepositoryRequirement(RepoAction.Write), target);
+            if (await access.AnswerAsync(context, current.Caller, target, RepoAction.Write, decision, Answer) is null)
+                return;
+        }
 
         if (request.Transfers is { Count: > 0 } transfers && !transfers.Contains("basic"))
         {

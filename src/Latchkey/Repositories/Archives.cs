@@ -71,7 +71,7 @@ public static class Archives
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        await StreamAsync(context, store.PathOf(repo), resolved.Commit, NameOf(repo, resolved, legacy is not null), chosen);
+        await StreamAsync(context, repo, store.PathOf(repo), resolved.Commit, NameOf(repo, resolved, legacy is not null), chosen);
     }
 
     /// <summary>
@@ -106,9 +106,15 @@ public static class Archives
     /// <c>git archive</c> of <paramref name="commit"/> piped to the response as it comes, so memory
     /// stays flat whatever the repository's size; git is killed when the client goes away.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, string repoPath, string commit, string name, ArchiveFormat format)
+    private static async Task StreamAsync(HttpContext context, Repository repo, string repoPath, string commit, string name, ArchiveFormat format)
     {
-        var info = GitCommand.StartInfo(repoPath, ["archive", format == ArchiveFormat.Zip ? "--format=zip" : "--format=tar.gz", $"--prefix={name}/", commit]);
+        // With "Include Git LFS objects in archives" (and objects to include), git's tar is rewritten on the way.
+        var lfs = context.RequestServices.GetRequiredService<Lfs.LfsObjects>();
+        var held = repo.IncludeLfsInArchives ? (await lfs.OidsOfAsync(repo.Id, context.RequestAborted)).ToHashSet(StringComparer.Ordinal) : null;
+        if (held is { Count: 0 })
+            held = null;
+        var gitFormat = held is not null ? "--format=tar" : format == ArchiveFormat.Zip ? "--format=zip" : "--format=tar.gz";
+        var info = GitCommand.StartInfo(repoPath, ["archive", gitFormat, $"--prefix={name}/", commit]);
         ServerLifeline.Attach(info);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
         try
@@ -120,7 +126,10 @@ public static class Archives
             response.Headers.ContentDisposition = $"attachment; filename={name}{Extension(format)}";
             response.Headers.CacheControl = "private";
             response.Headers.Vary = "Authorization, Cookie";
-            await process.StandardOutput.BaseStream.CopyToAsync(response.Body, context.RequestAborted);
+            if (held is not null)
+                await Lfs.LfsArchives.WriteAsync(process.StandardOutput.BaseStream, response.Body, format == ArchiveFormat.Zip, held, lfs.Store, context.RequestAborted);
+            else
+                await process.StandardOutput.BaseStream.CopyToAsync(response.Body, context.RequestAborted);
             await process.WaitForExitAsync(context.RequestAborted);
             if (process.ExitCode != 0)
             {
@@ -133,6 +142,12 @@ public static class Archives
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The client went away; git is stopped below.
+        }
+        catch (InvalidDataException e)
+        {
+            // git's tar could not be read (it died midway): a cut connection, not an archive that looks whole.
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Archives)).LogWarning(e, "An archive with Git LFS objects could not be written");
+            context.Abort();
         }
         finally
         {

@@ -16,6 +16,9 @@ public sealed class Repository
     public DateTime CreatedAt { get; set; }
     public DateTime? PushedAt { get; set; }
 
+    /// <summary>Archives carry the files behind Git LFS pointers, not the pointers (GitHub's "Include Git LFS objects in archives").</summary>
+    public bool IncludeLfsInArchives { get; set; }
+
     /// <summary>Loaded with the repository wherever access is decided.</summary>
     public List<Collaborator> Collaborators { get; set; } = [];
 

@@ -124,6 +124,12 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
         await lfs.FreeUnheldAsync(held, CancellationToken.None);
     }
 
+    public async Task SetIncludeLfsInArchivesAsync(Repository repo, bool include, CancellationToken ct)
+    {
+        await db.Repositories.Where(r => r.Id == repo.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.IncludeLfsInArchives, include), ct);
+        repo.IncludeLfsInArchives = include;
+    }
+
     public async Task RecordPushAsync(Repository repo, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;

@@ -73,6 +73,15 @@ public sealed class RepoSettingsModel(WebCaller callers, RepositoryService repos
         Pending = await collaborators.PendingForRepositoryAsync(Repo, HttpContext.RequestAborted);
     }
 
+    public async Task<IActionResult> OnPostArchivesAsync(string owner, string repo, bool includeLfs)
+    {
+        if (await LoadAsync(owner, repo, RepoAction.Admin) is { } refused)
+            return refused;
+        await Repositories.SetIncludeLfsInArchivesAsync(Repo, includeLfs, HttpContext.RequestAborted);
+        TempData["Flash"] = includeLfs ? "Archives of this repository now include Git LFS objects." : "Archives of this repository no longer include Git LFS objects.";
+        return Redirect($"/{OwnerName}/{Repo.Name}/settings");
+    }
+
     public async Task<IActionResult> OnPostDeleteAsync(string owner, string repo, string? verify)
     {
         if (await LoadAsync(owner, repo, RepoAction.Delete) is { } refused)

@@ -284,6 +284,9 @@ namespace Latchkey.Data.Migrations.Postgres
                         .HasMaxLength(350)
                         .HasColumnType("character varying(350)");
 
+                    b.Property<bool>("IncludeLfsInArchives")
+                        .HasColumnType("boolean");
+
                     b.Property<bool>("IsPrivate")
                         .HasColumnType("boolean");
 

@@ -269,6 +269,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasMaxLength(350)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("IncludeLfsInArchives")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("IsPrivate")
                         .HasColumnType("INTEGER");
 
