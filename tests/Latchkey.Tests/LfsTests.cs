@@ -176,6 +176,64 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task An_upload_cut_off_midway_leaves_nothing_and_a_crashs_leftover_is_swept_at_the_next_start()
+    {
+        var owner = await OwnerAsync("lfscut", "clip", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        var content = RandomBytes(4 * 1024 * 1024, seed: 16);
+        var oid = Convert.ToHexStringLower(SHA256.HashData(content));
+        using var http = new HttpClient();
+        var batch = await Lfs.BatchAsync(http, Server.Url($"/{owner}/clip.git/info/lfs/objects/batch"), owner, token, "upload", oid, content.Length);
+        var upload = batch.Body.GetProperty("objects")[0].GetProperty("actions").GetProperty("upload");
+        using var put = new HttpRequestMessage(HttpMethod.Put, upload.GetProperty("href").GetString()) { Content = new HalfThenFail(content) };
+        put.Headers.TryAddWithoutValidation("Authorization", upload.GetProperty("header").GetProperty("Authorization").GetString());
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.SendAsync(put));
+
+        var incoming = Path.Combine(Server.DataDirectory, "lfs", "incoming");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Directory.EnumerateFiles(incoming).Any(f => Path.GetFileName(f).StartsWith(oid, StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.DoesNotContain(Directory.EnumerateFiles(incoming), f => Path.GetFileName(f).StartsWith(oid, StringComparison.Ordinal));
+        Assert.False(File.Exists(Path.Combine(Server.DataDirectory, "lfs", oid[..2], oid[2..4], oid)));
+
+        // What a killed server leaves (it cannot clean up after itself) goes when the next one starts.
+        var data = Directory.CreateTempSubdirectory("latchkey-lfs-sweep-").FullName;
+        try
+        {
+            await using (await LatchkeyServer.StartAsync(reuseDataDirectory: data))
+            {
+            }
+            var leftover = Path.Combine(data, "lfs", "incoming", oid + ".crashed");
+            Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+            await File.WriteAllBytesAsync(leftover, content.AsMemory(0, 1000).ToArray());
+            await using (await LatchkeyServer.StartAsync(reuseDataDirectory: data))
+                Assert.False(File.Exists(leftover), "a staged upload a crash left survived the next start");
+        }
+        finally
+        {
+            await TestDatabase.DropAsync(data);
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>A request body that sends half its bytes and then fails, as a client that dies midway.</summary>
+    private sealed class HalfThenFail(byte[] content) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(content.AsMemory(0, content.Length / 2));
+            await stream.FlushAsync();
+            throw new IOException("the client died");
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = content.Length;
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task A_private_repository_challenges_an_anonymous_batch_request_and_hides_from_a_stranger()
     {
         var owner = await OwnerAsync("lfschallenge", "secret", isPrivate: true);

@@ -8,7 +8,8 @@ namespace Latchkey.Git;
 /// Removes what pushes leave behind when the server dies under them (kill -9, out of memory, power):
 /// receive-pack's quarantine object directories (<c>objects/tmp_objdir-incoming-*</c>, as large as the
 /// push, never used again: git only ever migrates the one it is running) and push protection's work
-/// folders (<see cref="DataDirectory.PushProtection"/>, which may hold the candidate tokens of a push).
+/// folders (<see cref="DataDirectory.PushProtection"/>, which may hold the candidate tokens of a push),
+/// and Git LFS uploads staged in <c>lfs/incoming</c> that never finished.
 /// <para>
 /// Once as the server starts, before it takes a request: with the embedded SQLite database only one
 /// server process uses a data directory, so everything found then is stale and goes. With PostgreSQL
@@ -34,9 +35,9 @@ public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions databas
     /// <summary>A leftover older than this belongs to no running push on any node.</summary>
     public TimeSpan StaleAfter => TimeSpan.FromMinutes(options.Value.MaxPushMinutes) + Allowance;
 
-    public sealed record Outcome(int Quarantines, long QuarantineBytes, int WorkFolders, int Failures)
+    public sealed record Outcome(int Quarantines, long QuarantineBytes, int WorkFolders, int Failures, int LfsUploads = 0)
     {
-        public bool Any => Quarantines + WorkFolders + Failures > 0;
+        public bool Any => Quarantines + WorkFolders + Failures + LfsUploads > 0;
     }
 
     public Task StartingAsync(CancellationToken cancellationToken)
@@ -44,9 +45,9 @@ public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions databas
         var alone = database.Provider == DatabaseProvider.Sqlite;
         var outcome = Sweep(alone ? null : StaleAfter);
         logger.LogInformation(
-            "Start-up sweep ({Rule}): removed {Quarantines} push quarantine(s), {Megabytes} MiB, and {WorkFolders} push-protection work folder(s); {Failures} could not be removed",
+            "Start-up sweep ({Rule}): removed {Quarantines} push quarantine(s), {Megabytes} MiB, {WorkFolders} push-protection work folder(s) and {LfsUploads} unfinished Git LFS upload(s); {Failures} could not be removed",
             alone ? "one node, everything left is stale" : $"shared data directory, older than {StaleAfter.TotalMinutes} minutes",
-            outcome.Quarantines, outcome.QuarantineBytes / (1024 * 1024), outcome.WorkFolders, outcome.Failures);
+            outcome.Quarantines, outcome.QuarantineBytes / (1024 * 1024), outcome.WorkFolders, outcome.LfsUploads, outcome.Failures);
         return Task.CompletedTask;
     }
 
@@ -61,8 +62,8 @@ public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions databas
                 if (outcome.Any)
                 {
                     logger.LogInformation(
-                        "Sweep (older than {Minutes} minutes): removed {Quarantines} push quarantine(s), {Megabytes} MiB, and {WorkFolders} push-protection work folder(s); {Failures} could not be removed",
-                        StaleAfter.TotalMinutes, outcome.Quarantines, outcome.QuarantineBytes / (1024 * 1024), outcome.WorkFolders, outcome.Failures);
+                        "Sweep (older than {Minutes} minutes): removed {Quarantines} push quarantine(s), {Megabytes} MiB, {WorkFolders} push-protection work folder(s) and {LfsUploads} unfinished Git LFS upload(s); {Failures} could not be removed",
+                        StaleAfter.TotalMinutes, outcome.Quarantines, outcome.QuarantineBytes / (1024 * 1024), outcome.WorkFolders, outcome.LfsUploads, outcome.Failures);
                 }
             }
         }
@@ -110,7 +111,19 @@ public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions databas
             else
                 failures++;
         }
-        return new Outcome(quarantines, bytes, workFolders, failures);
+        // Git LFS uploads a crash cut off (an upload, like a push, runs at most Git:MaxPushMinutes).
+        var lfsUploads = 0;
+        var incoming = new DirectoryInfo(Path.Combine(data.Lfs, "incoming"));
+        foreach (var entry in incoming.Exists ? Entries(incoming) : [])
+        {
+            if (!Stale(entry))
+                continue;
+            if (Remove(entry))
+                lfsUploads++;
+            else
+                failures++;
+        }
+        return new Outcome(quarantines, bytes, workFolders, failures, lfsUploads);
     }
 
     /// <summary>The quarantine directories of every repository (repositories/{owner}/{id}.git/objects).</summary>

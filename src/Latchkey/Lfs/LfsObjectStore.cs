@@ -162,19 +162,4 @@ public sealed class LfsObjectStore
             }
         }
     }
-
-    /// <summary>Uploads cut off by a crash leave staged files; those older than <paramref name="age"/> are removed.</summary>
-    public int SweepIncoming(TimeSpan age, DateTime nowUtc)
-    {
-        var removed = 0;
-        foreach (var file in new DirectoryInfo(_incoming).EnumerateFiles())
-        {
-            if (nowUtc - file.LastWriteTimeUtc > age)
-            {
-                file.Delete();
-                removed++;
-            }
-        }
-        return removed;
-    }
 }
