@@ -48,20 +48,60 @@ public static class TokenIntrospectionApi
 
             if (token.Kind == TokenKind.Classic)
                 return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime, null));
-            var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
-            // Only what the token can see now: a repository its owner lost access to is not named.
-            var repositories = (await db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
-                .Where(r => ids.Contains(r.Id))
-                .OrderBy(r => r.Id)
-                .ToListAsync(context.RequestAborted))
-                .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
-                .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
-                .ToList();
-            return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime, repositories));
+            return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime, await RepositoriesAsync(db, caller, token, context.RequestAborted)));
         })
         .Requires(TokenCallerRequirement.Instance)
         .WithSummary("The calling token: its type, expiry, repositories and permissions (Latchkey's own endpoint)");
+
+        api.MapPost("/user/token/rotate", RotateAsync)
+            .Requires(TokenCallerRequirement.Instance)
+            .WithSummary("The calling token replaces itself: a new secret, the same access; the old one works for overlap_seconds more");
         return api;
+    }
+
+    /// <summary>A fine-grained token's selected repositories, only those it can see now (a repository its owner lost access to is not named).</summary>
+    private static async Task<List<TokenRepositoryDto>> RepositoriesAsync(LatchkeyDb db, Caller caller, PersonalAccessToken token, CancellationToken ct)
+    {
+        var ids = token.Repositories.Select(r => r.RepositoryId).ToList();
+        return (await db.Repositories.AsNoTracking().Include(r => r.Owner).Include(r => r.Collaborators)
+            .Where(r => ids.Contains(r.Id))
+            .OrderBy(r => r.Id)
+            .ToListAsync(ct))
+            .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
+            .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
+            .ToList();
+    }
+
+    public sealed record RotateRequest([property: JsonPropertyName("overlap_seconds")] System.Text.Json.JsonElement? OverlapSeconds);
+
+    /// <summary>
+    /// POST /user/token/rotate: a token rotates itself (as GitLab's self/rotate), with an overlap in
+    /// which the old secret still works, so a deployment can switch without a failed request. 201 with
+    /// the new token object and, this once, its secret in <c>token</c>; 409 when the token was already rotated.
+    /// </summary>
+    private static async Task<Results<Created<System.Text.Json.Nodes.JsonObject>, ApiErrorResult>> RotateAsync(HttpContext context, CurrentCaller current,
+        TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock, LatchkeyDb db)
+    {
+        var (body, invalid) = await ApiJson.ReadAsync<RotateRequest>(context, optional: true);
+        if (invalid is not null)
+            return invalid;
+        var seconds = 0L;
+        if (body?.OverlapSeconds is { ValueKind: not System.Text.Json.JsonValueKind.Null } given
+            && (given.ValueKind != System.Text.Json.JsonValueKind.Number || !given.TryGetInt64(out seconds) || seconds is < 0 or > TokenIssuer.MaxRotationOverlapSeconds))
+        {
+            return ApiErrors.Validation(new ApiErrors.FieldError("PersonalAccessToken", "overlap_seconds", "invalid",
+                $"overlap_seconds must be a whole number of seconds from 0 to {TokenIssuer.MaxRotationOverlapSeconds}."));
+        }
+        var caller = current.Caller;
+        var rotated = await tokens.RotateAsync(caller.User!.Id, caller.TokenId!.Value, TimeSpan.FromSeconds(seconds), context.RequestAborted);
+        if (rotated is not { } result)
+            return ApiErrors.Result(StatusCodes.Status409Conflict, "This token has already been rotated; use the token that replaced it.");
+        var fresh = await tokens.FindAsync(caller.User.Id, result.Token.Id, context.RequestAborted);
+        var dto = ToDto(fresh!, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime,
+            fresh!.Kind == TokenKind.Classic ? null : await RepositoriesAsync(db, caller, fresh, context.RequestAborted));
+        var json = System.Text.Json.JsonSerializer.SerializeToNode(dto)!.AsObject();
+        json["token"] = result.Plaintext;
+        return TypedResults.Created($"{ApiUrls.Of(context.Request).Api}/user/token", json);
     }
 
     /// <summary>

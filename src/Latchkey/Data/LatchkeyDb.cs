@@ -60,8 +60,9 @@ public abstract class LatchkeyDb(DbContextOptions options)
             token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
             token.Property(t => t.Description).HasMaxLength(TokenRules.MaxDescriptionLength);
             token.Property(t => t.Permissions).HasMaxLength(1000);
-            // Fine-grained token names are unique per user (classic notes need not be).
-            token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1");
+            // Fine-grained token names are unique per user (classic notes need not be); a rotated token
+            // keeps its name beside its successor until its overlap ends.
+            token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
             token.HasMany(t => t.Repositories).WithOne().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
         });
 

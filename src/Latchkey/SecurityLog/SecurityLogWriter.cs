@@ -26,6 +26,8 @@ public static class SecurityActions
     public const string TokenDeleted = "personal_access_token.destroy";
     public const string TokenUpdated = "personal_access_token.update";
     public const string TokenRegenerated = "personal_access_token.regenerate";
+    public const string TokenRotated = "personal_access_token.rotate";
+    public const string TokenUsedInOverlap = "personal_access_token.used_after_rotation";
     public const string TokenRevoked = "personal_access_token.revoke";
     public const string TokenExpired = "personal_access_token.expired";
     public const string TokenRefused = "personal_access_token.refused";

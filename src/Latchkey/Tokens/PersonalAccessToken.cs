@@ -21,6 +21,9 @@ public sealed class PersonalAccessToken : ITokenRecord
     public DateTime? ExpiresAt { get; set; }
     public DateTime? LastUsedAt { get; set; }
 
+    /// <summary>When the token rotated itself (<see cref="TokenIssuer.RotateAsync"/>): it works until its overlap ends, and is never rotated again.</summary>
+    public DateTime? RotatedAt { get; set; }
+
     /// <summary>
     /// Until when the new secret may still be shown, once (<see cref="TokenIssuer.ClaimHandoverAsync"/>);
     /// null once it has been shown. The secret itself is never stored.

@@ -37,6 +37,7 @@ public sealed class TokenCache
     public sealed class Entry(TokenSnapshot token, User user)
     {
         private long _lastUsedTicks = token.LastUsedAt?.Ticks ?? 0;
+        private long _overlapLoggedTicks;
 
         public TokenSnapshot Token { get; } = token;
         public User User { get; } = user;
@@ -45,14 +46,19 @@ public sealed class TokenCache
         /// True for exactly one caller per <paramref name="resolution"/>: the one that should write
         /// "last used" now (however many requests use the token at once).
         /// </summary>
-        public bool ClaimLastUsedWrite(DateTime now, TimeSpan resolution)
+        public bool ClaimLastUsedWrite(DateTime now, TimeSpan resolution) => Claim(ref _lastUsedTicks, now, resolution);
+
+        /// <summary>As <see cref="ClaimLastUsedWrite"/>, for the security-log line of a rotated token's use in its overlap (the first use, then one a minute).</summary>
+        public bool ClaimOverlapLog(DateTime now, TimeSpan resolution) => Claim(ref _overlapLoggedTicks, now, resolution);
+
+        private static bool Claim(ref long ticks, DateTime now, TimeSpan resolution)
         {
             while (true)
             {
-                var last = Interlocked.Read(ref _lastUsedTicks);
+                var last = Interlocked.Read(ref ticks);
                 if (last != 0 && now.Ticks - last < resolution.Ticks)
                     return false;
-                if (Interlocked.CompareExchange(ref _lastUsedTicks, now.Ticks, last) == last)
+                if (Interlocked.CompareExchange(ref ticks, now.Ticks, last) == last)
                     return true;
             }
         }

@@ -149,7 +149,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             return "Token name can't contain control characters.";
         if (request.Description is { Length: > TokenRules.MaxDescriptionLength })
             return $"Description is too long (maximum is {TokenRules.MaxDescriptionLength} characters).";
-        if (await db.Tokens.AnyAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained && t.Note == name && t.Id != tokenId, ct))
+        if (await db.Tokens.AnyAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained && t.Note == name && t.Id != tokenId && t.RotatedAt == null, ct))
             return "Token name has already been taken.";
         if (!Enum.IsDefined(request.Access))
             return "Choose the repository access.";
@@ -228,6 +228,60 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         await db.SaveChangesAsync(ct);
         await log.RecordAsync(userId, SecurityActions.TokenRegenerated, $"{Describe(token)} · replaces …{oldEight}", token: token, ct: ct);
         return plaintext;
+    }
+
+    /// <summary>The longest overlap a rotation may give the old secret (a day).</summary>
+    public const int MaxRotationOverlapSeconds = 86400;
+
+    /// <summary>
+    /// A token replacing itself: a new token with the same name, scopes or permissions, repositories
+    /// and lifetime length (counted from now), and the old one working for <paramref name="overlap"/>
+    /// more (zero: deleted at once). One statement marks the old token rotated, so of two rotations at
+    /// once one wins and the other gets null (the old token is never rotated twice).
+    /// </summary>
+    public async Task<(PersonalAccessToken Token, string Plaintext)?> RotateAsync(long userId, long tokenId, TimeSpan overlap, CancellationToken ct)
+    {
+        var old = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && t.RotatedAt == null, ct);
+        if (old is null)
+            return null;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var plaintext = TokenFormat.Generate(old.Kind);
+        var token = new PersonalAccessToken
+        {
+            UserId = userId,
+            Kind = old.Kind,
+            Note = old.Note,
+            Description = old.Description,
+            Digest = digest.Compute(plaintext),
+            LastEight = plaintext[^8..],
+            Scopes = old.Scopes,
+            Permissions = old.Permissions,
+            RepositoryAccess = old.RepositoryAccess,
+            Repositories = old.Repositories.Select(r => new TokenRepository { RepositoryId = r.RepositoryId }).ToList(),
+            CreatedAt = now,
+            ExpiresAt = old.ExpiresAt is { } expires ? now + (expires - old.CreatedAt) : null,
+        };
+        var until = now + overlap;
+        var oldUntil = old.ExpiresAt is { } current && current < until ? current : until;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // The winner's mark: a second rotation of the same token finds it rotated and changes nothing.
+        var marked = await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId && t.RotatedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(t => t.RotatedAt, now).SetProperty(t => t.ExpiresAt, oldUntil), ct);
+        if (marked == 0)
+            return null;
+        if (overlap == TimeSpan.Zero)
+            await db.Tokens.Where(t => t.Id == tokenId).ExecuteDeleteAsync(ct);
+        else
+            // A cached copy of the old token must learn that it is rotated (its uses are logged in the overlap).
+            await db.CredentialEpochs.Where(e => e.Id == 1).ExecuteUpdateAsync(set => set.SetProperty(e => e.Value, e => e.Value + 1), ct);
+        db.Tokens.Add(token);
+        await db.SaveChangesAsync(ct);
+        var detail = $"{Describe(token)} · replaces …{old.LastEight}, " +
+            (overlap == TimeSpan.Zero ? "which stopped working at once" : $"which works until {oldUntil:yyyy-MM-dd HH:mm:ss} UTC");
+        log.Stage(userId, SecurityActions.TokenRotated, detail, token: token);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return (token, plaintext);
     }
 
     /// <summary>

@@ -14,8 +14,8 @@ public interface ITokenRecord
 /// concurrent requests. Its scopes and grant are parsed once, when it is read from the database.
 /// </summary>
 public sealed record TokenSnapshot(long Id, long UserId, TokenKind Kind, string Note, string LastEight,
-    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt) : ITokenRecord
+    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RotatedAt = null) : ITokenRecord
 {
     public static TokenSnapshot Of(PersonalAccessToken token) => new(token.Id, token.UserId, token.Kind, token.Note, token.LastEight,
-        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt);
+        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt, token.RotatedAt);
 }

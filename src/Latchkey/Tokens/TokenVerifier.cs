@@ -73,6 +73,9 @@ public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvide
                 .SetProperty(t => t.LastUsedIp, use.IpAddress)
                 .SetProperty(t => t.LastUsedUserAgent, agent), ct);
         }
+        // A rotated token's uses in its overlap are what its owner needs to see to retire it (the first, then at most one a minute per node).
+        if (token.RotatedAt is not null && entry.ClaimOverlapLog(now, LastUsedResolution))
+            await log.RecordAsync(token.UserId, SecurityActions.TokenUsedInOverlap, $"\"{token.Note}\" used after it was rotated, in its overlap", token: token, ct: ct);
         return new TokenCheck(TokenCheckResult.Valid, token, owner);
     }
 

@@ -479,6 +479,9 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<int>("RepositoryAccess")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("RotatedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -499,7 +502,7 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     b.HasIndex("UserId", "Note")
                         .IsUnique()
-                        .HasFilter("\"Kind\" = 1");
+                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
                 });

@@ -458,6 +458,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<int>("RepositoryAccess")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("RotatedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Scopes")
                         .IsRequired()
                         .HasMaxLength(1000)
@@ -478,7 +481,7 @@ namespace Latchkey.Data.Migrations.Sqlite
 
                     b.HasIndex("UserId", "Note")
                         .IsUnique()
-                        .HasFilter("\"Kind\" = 1");
+                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
                 });
