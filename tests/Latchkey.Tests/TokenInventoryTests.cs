@@ -106,6 +106,39 @@ public sealed class TokenInventoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Filters_by_expiry_idleness_scope_permission_and_reachable_repository()
+    {
+        var soon = Uri.EscapeDataString(_server.Clock.GetUtcNow().AddDays(10).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["week"], Names((await ListAsync("?expires_before=" + soon)).Tokens));
+        Assert.Equal(["deploy", "laptop", "week"], Names((await ListAsync("?owner=bob&expires_before=2099-01-01")).Tokens));
+
+        // A scope is held itself or through its parent; fine-grained tokens hold none.
+        Assert.Equal(["laptop"], Names((await ListAsync("?scope=public_repo")).Tokens));
+        Assert.Equal(["week"], Names((await ListAsync("?scope=read:user")).Tokens));
+        Assert.Equal(["deploy"], Names((await ListAsync("?permission=contents")).Tokens));
+        Assert.Equal(["deploy"], Names((await ListAsync("?permission=contents:read")).Tokens));
+        Assert.Empty((await ListAsync("?permission=contents:write")).Tokens);
+
+        // Who can reach bob/work: bob's repo token and his token for it, not his read:user token nor root's.
+        Assert.Equal(["deploy", "laptop"], Names((await ListAsync("?repository=bob/work")).Tokens));
+
+        // Idle: used before the cutoff or never used (the administrator's token is in use right now).
+        _server.Clock.Advance(TimeSpan.FromDays(2));
+        using (var laptop = Api(_bobTokens[0]))
+            Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("user")).StatusCode);
+        Assert.Equal(["deploy", "week"], Names((await ListAsync("?unused_for_days=1")).Tokens));
+        Assert.Empty((await ListAsync("?unused_for_days=3")).Tokens);
+
+        foreach (var bad in new[] { "?expires_before=soon", "?unused_for_days=0", "?unused_for_days=x", "?scope=everything", "?permission=contents:admin",
+            "?permission=nonsense", "?repository=bob/none", "?repository=bob" })
+        {
+            var (response, body, _) = await ListAsync(bad);
+            Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"{bad} → {(int)response.StatusCode} {body}");
+            Assert.True(body.Contains("must be", StringComparison.Ordinal), $"{bad} → {body}");
+        }
+    }
+
+    [Fact]
     public async Task Pages_follow_the_link_header_and_cover_every_token_once()
     {
         var seen = new List<string>();
