@@ -139,6 +139,58 @@ public sealed class TokenInventoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_site_admin_tokens_page_filters_exports_csv_and_revokes_in_bulk()
+    {
+        using var admin = _server.NewBrowserSession();
+        await admin.SignInAsync("root", Password);
+        var (status, all) = await admin.GetAsync("/site-admin/tokens");
+        Assert.Equal(HttpStatusCode.OK, status);
+        foreach (var name in new[] { "laptop", "week", "deploy", "inventory" })
+            Assert.Contains($"data-token-name>{name}<", all, StringComparison.Ordinal);
+        Assert.Contains("4 tokens", all, StringComparison.Ordinal);
+
+        var (_, classic) = await admin.GetAsync("/site-admin/tokens?owner=bob&type=classic");
+        Assert.Contains("2 tokens", classic, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-token-name>deploy<", classic, StringComparison.Ordinal);
+        var (badStatus, bad) = await admin.GetAsync("/site-admin/tokens?state=sleeping");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badStatus);
+        Assert.Contains("state must be active, expired or revoked.", bad, StringComparison.Ordinal);
+
+        using (var csv = await admin.Http.GetAsync("site-admin/tokens?handler=Csv&owner=bob"))
+        {
+            Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+            var lines = (await csv.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.StartsWith("id,type,name,owner,token_last_eight", lines[0], StringComparison.Ordinal);
+            Assert.Equal(4, lines.Length);
+            Assert.Contains(lines, l => l.Contains(",classic,laptop,bob,", StringComparison.Ordinal) && l.Contains(_bobTokens[0][^8..], StringComparison.Ordinal));
+            foreach (var secret in _bobTokens)
+                Assert.DoesNotContain(secret, string.Join('\n', lines), StringComparison.Ordinal);
+        }
+
+        // Tick laptop and deploy, revoke: both stop at once, week goes on.
+        var ids = Ids(all, "laptop", "deploy");
+        using (var revoke = await admin.PostFormAsync("/site-admin/tokens?owner=bob", ids.Select(id => new KeyValuePair<string, string>("ids", id)), "/site-admin/tokens?handler=Revoke&owner=bob"))
+            Assert.Equal(HttpStatusCode.Redirect, revoke.StatusCode);
+        var (_, after) = await admin.GetAsync("/site-admin/tokens?owner=bob");
+        Assert.Contains("Revoked 2 tokens.", after, StringComparison.Ordinal);
+        Assert.Contains("1 token", after, StringComparison.Ordinal);
+        using (var laptop = Api(_bobTokens[0]))
+            Assert.Equal(HttpStatusCode.Unauthorized, (await laptop.GetAsync("user")).StatusCode);
+        using (var week = Api(_bobTokens[1]))
+            Assert.Equal(HttpStatusCode.OK, (await week.GetAsync("user")).StatusCode);
+
+        using var bob = _server.NewBrowserSession();
+        await bob.SignInAsync("bob", Password);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync("/site-admin/tokens")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync("/site-admin/tokens?handler=Csv")).Status);
+    }
+
+    /// <summary>The ids of the rows with these names on the tokens page.</summary>
+    private static List<string> Ids(string page, params string[] names) =>
+        names.Select(name => System.Text.RegularExpressions.Regex.Match(page, $"data-token-row=\"(\\d+)\"[^>]*>\\s*<input[^>]*>\\s*<div class=\"flex-auto\">\\s*<strong data-token-name>{name}<").Groups[1].Value)
+            .Where(id => id.Length > 0).ToList();
+
+    [Fact]
     public async Task Pages_follow_the_link_header_and_cover_every_token_once()
     {
         var seen = new List<string>();

@@ -14,6 +14,7 @@ public static class TokensSetup
         builder.Services.AddValidatedOptions<TokenOptions, TokenOptions.Validator>("Tokens");
         builder.Services.AddSingleton<TokenCache>();
         builder.Services.AddScoped<TokenIssuer>();
+        builder.Services.AddScoped<TokenInventory>();
         builder.Services.AddScoped<TokenVerifier>();
         builder.Services.AddScoped<LeakedTokens>();
         builder.Services.AddScoped<CredentialReader>();
