@@ -53,6 +53,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
             token.HasIndex(t => t.UserId);
             token.Property(t => t.Note).HasMaxLength(TokenRules.MaxNoteLength);
             token.Property(t => t.LastEight).HasMaxLength(8);
+            token.Property(t => t.HashedToken).HasMaxLength(44);
             token.Property(t => t.Digest).HasMaxLength(32);
             token.Property(t => t.Scopes).HasMaxLength(1000);
             token.Property(t => t.LastUsedIp).HasMaxLength(64);
@@ -92,6 +93,8 @@ public abstract class LatchkeyDb(DbContextOptions options)
             entry.Property(e => e.Detail).HasMaxLength(SecurityLogWriter.MaxDetailLength);
             entry.Property(e => e.ActorName).HasMaxLength(64);
             entry.Property(e => e.TokenLastEight).HasMaxLength(8);
+            entry.Property(e => e.TokenHash).HasMaxLength(44);
+            entry.HasIndex(e => e.TokenHash);
             entry.Property(e => e.IpAddress).HasMaxLength(64);
             entry.Property(e => e.UserAgent).HasMaxLength(512);
             entry.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);

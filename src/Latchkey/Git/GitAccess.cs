@@ -73,7 +73,7 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                     (decision.MissingScope is { } missing ? $": the token lacks the {missing} scope"
                         : decision.MissingPermission is { } permission ? $": the token lacks the {FineGrainedPermissions.Label(permission)} permission"
                         : ": not permitted for this account")),
-                    succeeded: false, ct: context.RequestAborted);
+                    succeeded: false, token: context.RequestServices.GetRequiredService<CurrentCaller>().Token, ct: context.RequestAborted);
                 await answer(context, StatusCodes.Status403Forbidden,
                     $"Permission to {repo!.Owner!.UserName}/{repo.Name}.git denied to {caller.User!.UserName}.\n" +
                     (decision.MissingPermission is { } needed ? $"The fine-grained token needs the {FineGrainedPermissions.Label(needed)} permission on this repository.\n" : ""));

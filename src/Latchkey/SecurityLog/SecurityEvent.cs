@@ -20,6 +20,9 @@ public sealed class SecurityEvent
     public string? Detail { get; set; }
     public long? TokenId { get; set; }
     public string? TokenLastEight { get; set; }
+
+    /// <summary>The token's <see cref="Tokens.ITokenRecord.HashedToken"/>, so a token's events are found even after it is deleted.</summary>
+    public string? TokenHash { get; set; }
     public string? IpAddress { get; set; }
     public string? UserAgent { get; set; }
     public DateTime CreatedAt { get; set; }

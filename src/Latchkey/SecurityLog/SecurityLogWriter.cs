@@ -63,6 +63,7 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
             Detail = Clip(TokenFormat.RedactOrNull(detail), MaxDetailLength),
             TokenId = token?.Id,
             TokenLastEight = token?.LastEight,
+            TokenHash = token?.HashedToken,
             ActorId = actor?.Id,
             ActorName = actor?.UserName,
             IpAddress = request?.Connection.RemoteIpAddress?.ToString(),
@@ -71,11 +72,11 @@ public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpCo
         });
     }
 
-    /// <summary>An account's entries, newest first.</summary>
-    public async Task<(List<SecurityEvent> Page, bool HasMore)> PageAsync(long userId, int page, int perPage, CancellationToken ct)
+    /// <summary>An account's entries, newest first; only one token's when <paramref name="hashedToken"/> is given.</summary>
+    public async Task<(List<SecurityEvent> Page, bool HasMore)> PageAsync(long userId, int page, int perPage, CancellationToken ct, string? hashedToken = null)
     {
         var rows = await db.SecurityEvents.AsNoTracking()
-            .Where(e => e.UserId == userId)
+            .Where(e => e.UserId == userId && (hashedToken == null || e.TokenHash == hashedToken))
             .OrderByDescending(e => e.Id)
             .Skip((page - 1) * perPage)
             .Take(perPage + 1)

@@ -13,6 +13,9 @@ public sealed class PersonalAccessToken : ITokenRecord
     public required byte[] Digest { get; set; }
     public required string LastEight { get; set; }
 
+    /// <summary>Base64 SHA-256 of the secret (GitHub's <c>hashed_token</c>), for finding a token's events; the secret cannot be got back from it.</summary>
+    public string? HashedToken { get; set; }
+
     /// <summary>Normalised scopes, comma-separated, as in <c>X-OAuth-Scopes</c>.</summary>
     public string Scopes { get; set; } = "";
     public DateTime CreatedAt { get; set; }

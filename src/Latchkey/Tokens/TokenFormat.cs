@@ -67,6 +67,9 @@ public static partial class TokenFormat
     [GeneratedRegex("lk[pf]_[A-Za-z0-9]{36}", RegexOptions.CultureInvariant)]
     public static partial Regex Shape();
 
+    /// <summary>GitHub's <c>hashed_token</c>: base64 of the SHA-256 of the token, how audit logs name a token without holding it.</summary>
+    public static string Hashed(string token) => Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+
     /// <summary>
     /// The text with every token-shaped string masked to its prefix and last eight characters
     /// (<c>lkp_…abcd1234</c>, what the token list shows): for log lines, security-log rows, mails and

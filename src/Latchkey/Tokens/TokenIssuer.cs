@@ -57,6 +57,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Note = note,
             Digest = digest.Compute(plaintext),
             LastEight = plaintext[^8..],
+            HashedToken = TokenFormat.Hashed(plaintext),
             Scopes = Tokens.Scopes.Join(Tokens.Scopes.Normalise(scopes)),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
             SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
@@ -88,6 +89,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Note = request.Name.Trim(),
             Digest = digest.Compute(plaintext),
             LastEight = plaintext[^8..],
+            HashedToken = TokenFormat.Hashed(plaintext),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
             SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
             ExpiresAt = expiresAt,
@@ -219,6 +221,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         var oldEight = token.LastEight;
         token.Digest = digest.Compute(plaintext);
         token.LastEight = plaintext[^8..];
+        token.HashedToken = TokenFormat.Hashed(plaintext);
         token.CreatedAt = clock.GetUtcNow().UtcDateTime;
         token.SecretHandoverUntil = token.CreatedAt + HandoverWindow;
         token.ExpiresAt = expiresAt;
@@ -254,6 +257,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Description = old.Description,
             Digest = digest.Compute(plaintext),
             LastEight = plaintext[^8..],
+            HashedToken = TokenFormat.Hashed(plaintext),
             Scopes = old.Scopes,
             Permissions = old.Permissions,
             RepositoryAccess = old.RepositoryAccess,

@@ -7,6 +7,9 @@ public interface ITokenRecord
     string LastEight { get; }
     DateTime CreatedAt { get; }
     DateTime? ExpiresAt { get; }
+
+    /// <summary>Base64 SHA-256 of the secret, as GitHub's audit log names a token (<c>hashed_token</c>); null for tokens made before it was kept.</summary>
+    string? HashedToken { get; }
 }
 
 /// <summary>
@@ -14,8 +17,8 @@ public interface ITokenRecord
 /// concurrent requests. Its scopes and grant are parsed once, when it is read from the database.
 /// </summary>
 public sealed record TokenSnapshot(long Id, long UserId, TokenKind Kind, string Note, string LastEight,
-    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RotatedAt = null) : ITokenRecord
+    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RotatedAt = null, string? HashedToken = null) : ITokenRecord
 {
     public static TokenSnapshot Of(PersonalAccessToken token) => new(token.Id, token.UserId, token.Kind, token.Note, token.LastEight,
-        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt, token.RotatedAt);
+        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt, token.RotatedAt, token.HashedToken);
 }

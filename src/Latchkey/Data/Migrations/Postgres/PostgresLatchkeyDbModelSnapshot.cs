@@ -383,6 +383,10 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<bool>("Succeeded")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(44)
+                        .HasColumnType("character varying(44)");
+
                     b.Property<long?>("TokenId")
                         .HasColumnType("bigint");
 
@@ -398,6 +402,8 @@ namespace Latchkey.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("TokenHash");
 
                     b.HasIndex("UserId", "Id");
 
@@ -446,6 +452,10 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("HashedToken")
+                        .HasMaxLength(44)
+                        .HasColumnType("character varying(44)");
 
                     b.Property<int>("Kind")
                         .HasColumnType("integer");

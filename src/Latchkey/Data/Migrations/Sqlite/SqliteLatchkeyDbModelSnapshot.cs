@@ -364,6 +364,10 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<bool>("Succeeded")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(44)
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("TokenId")
                         .HasColumnType("INTEGER");
 
@@ -379,6 +383,8 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("TokenHash");
 
                     b.HasIndex("UserId", "Id");
 
@@ -424,6 +430,10 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("HashedToken")
+                        .HasMaxLength(44)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Kind")
