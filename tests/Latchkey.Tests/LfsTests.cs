@@ -69,6 +69,30 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [ClientFact("git-lfs", "git lfs version")]
+    public async Task A_token_in_http_extra_header_as_ci_systems_set_it_pushes_and_fetches_objects()
+    {
+        var owner = await OwnerAsync("lfsci", "build", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        var url = Server.Url($"/{owner}/build.git");
+        // git-lfs sends the extra header on the transfers too, beside the link's own Authorization.
+        var header = "http.extraHeader=Authorization: Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{owner}:{token}"));
+        using var git = new GitClient();
+        Assert.True((await git.RunAsync(null, null, null, "-c", header, "clone", url, "build")).Succeeded);
+        var work = Path.Combine(git.WorkDirectory, "build");
+        await Lfs.TrackAsync(git, work, "*.bin");
+        var oid = Lfs.WriteRandom(Path.Combine(work, "artifact.bin"), 500_000, seed: 17);
+        await Lfs.CommitAllAsync(git, work, "Add the artifact");
+        var push = await git.RunAsync(work, null, null, "-c", header, "push", url, "main");
+        Assert.True(push.Succeeded, push.ToString());
+
+        using var elsewhere = new GitClient();
+        await Lfs.InstallAsync(elsewhere);
+        var clone = await elsewhere.RunAsync(null, null, null, "-c", header, "clone", url, "copy");
+        Assert.True(clone.Succeeded, clone.ToString());
+        Assert.Equal(oid, Lfs.Sha256(Path.Combine(elsewhere.WorkDirectory, "copy", "artifact.bin")));
+    }
+
+    [ClientFact("git-lfs", "git lfs version")]
     public async Task A_contents_read_token_fetches_but_cannot_upload_and_a_token_without_scopes_cannot_upload()
     {
         var owner = await OwnerAsync("lfsreader", "art", isPrivate: true);

@@ -40,14 +40,19 @@ public sealed class LfsLinks(IDataProtectionProvider protection, TimeProvider cl
     }
 
     /// <summary>True when the request carries a link header (valid or not), so it is not a token.</summary>
-    public static bool Carries(HttpContext context) =>
-        context.Request.Headers.Authorization.ToString().StartsWith(Scheme + " ", StringComparison.Ordinal);
+    public static bool Carries(HttpContext context) => LinkHeader(context) is not null;
+
+    /// <summary>
+    /// The link's Authorization value. A client may send a second Authorization header beside it (git's
+    /// <c>http.extraHeader</c> with the token, which git-lfs adds to every request): the link is the one that counts.
+    /// </summary>
+    private static string? LinkHeader(HttpContext context) =>
+        context.Request.Headers.Authorization.FirstOrDefault(v => v is not null && v.StartsWith(Scheme + " ", StringComparison.Ordinal));
 
     /// <summary>The link the request carries, when it is genuine, unexpired and for this operation on this object; otherwise null.</summary>
     public LfsLink? Read(HttpContext context, string operation, string oid)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith(Scheme + " ", StringComparison.Ordinal) || header.Length > 4096)
+        if (LinkHeader(context) is not { Length: <= 4096 } header)
             return null;
         string payload;
         try
