@@ -71,4 +71,34 @@ public sealed class TokenEventSearchTests(ServerFixture fixture) : IClassFixture
         var (_, theirs) = await stranger.GetAsync("/settings/security-log?q=" + query);
         Assert.DoesNotContain("…" + leaked[^8..], theirs, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_tokens_fetches_and_pushes_are_events_at_most_one_an_hour_per_repository_and_operation()
+    {
+        var user = fixture.NewUsername("traced");
+        using var web = Server.NewBrowserSession();
+        await web.SignUpAsync(user, Password);
+        await web.CreateRepositoryAsync("code", isPrivate: true, addReadme: true);
+        var token = await web.CreateTokenAsync("ci", ["repo"]);
+        var url = Server.Url($"/{user}/code.git");
+        using var git = new GitClient();
+        Assert.True((await git.CloneAsync(url, "one", user, token)).Succeeded);
+        Assert.True((await git.CloneAsync(url, "two", user, token)).Succeeded);
+        await git.CommitFileAsync("one", "a.txt", "a\n", "a");
+        Assert.True((await git.PushAsync(Path.Combine(git.WorkDirectory, "one"), url, user, token)).Succeeded);
+
+        var query = "/settings/security-log?q=" + Uri.EscapeDataString($"hashed_token:\"{Hashed(token)}\"");
+        static int Count(string page, string action) => page.Split($"data-security-event=\"{action}\"").Length - 1;
+        var log = WebUtility.HtmlDecode((await web.GetAsync(query)).Body);
+        Assert.Equal(1, Count(log, "git.fetch"));
+        Assert.Equal(1, Count(log, "git.push"));
+        Assert.Contains($"Fetched from {user}/code", log, StringComparison.Ordinal);
+        Assert.Contains($"Pushed to {user}/code", log, StringComparison.Ordinal);
+
+        Server.Clock.Advance(TimeSpan.FromMinutes(61));
+        Assert.True((await git.RunAsync(Path.Combine(git.WorkDirectory, "two"), user, token, "pull", "-q", url, "main")).Succeeded);
+        log = WebUtility.HtmlDecode((await web.GetAsync(query)).Body);
+        Assert.Equal(2, Count(log, "git.fetch"));
+        Assert.Equal(1, Count(log, "git.push"));
+    }
 }

@@ -76,12 +76,13 @@ public static class GitHttp
             string? report = null;
             try
             {
-                await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
+                if (await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
                     (info, _) =>
                     {
                         report = cache.Attach(info);
                         return Task.CompletedTask;
-                    });
+                    }))
+                    await context.RequestServices.GetRequiredService<GitEvents>().RecordAsync(context, target, SecurityLog.SecurityActions.GitFetch);
             }
             finally
             {
@@ -109,7 +110,11 @@ public static class GitHttp
             if (session is not null)
                 await protection.FinishAsync(session, target, GitAccess.PusherId(context), CancellationToken.None);
             if (completed)
+            {
                 await access.Repositories.RecordPushAsync(target, CancellationToken.None);
+                if (session?.Findings.Count is null or 0)
+                    await context.RequestServices.GetRequiredService<GitEvents>().RecordAsync(context, target, SecurityLog.SecurityActions.GitPush);
+            }
             if (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
             {
                 context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GitHttp))

@@ -10,6 +10,8 @@ public static class GitSetup
         builder.Services.AddValidatedOptions<GitOptions, GitOptions.Validator>("Git");
         builder.Services.AddScoped<GitAccess>();
         builder.Services.AddScoped<PushProtection>();
+        // A token's git operations in its owner's security log, one per token, repository and operation an hour
+        builder.Services.AddSingleton<GitEvents>();
         // Identical fetches at once share one pack (git's uploadpack.packObjectsHook)
         builder.Services.AddSingleton<PackCache>();
         // What pushes leave when the server dies under them: swept at start (before any request) and every 15 minutes.

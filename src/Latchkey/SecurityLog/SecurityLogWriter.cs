@@ -33,6 +33,8 @@ public static class SecurityActions
     public const string TokenRefused = "personal_access_token.refused";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";
+    public const string GitFetch = "git.fetch";
+    public const string GitPush = "git.push";
     public const string PushBlocked = "git.push_protection_block";
 }
 
