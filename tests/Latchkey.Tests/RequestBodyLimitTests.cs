@@ -52,6 +52,8 @@ public sealed class RequestBodyLimitTests(RequestBodyLimitTests.World world) : I
         new("PUT", "/api/v3/repos/{owner}/{repo}/collaborators/{username}", "api/v3/repos/alice/priv/collaborators/bob", "{\"permission\":%}"),
         new("POST", "/api/v3/admin/users", "api/v3/admin/users", "{\"login\":%,\"email\":\"x@example.test\"}"),
         new("POST", "/api/v3/admin/personal-access-tokens", "api/v3/admin/personal-access-tokens", "{\"action\":%,\"pat_ids\":[1]}"),
+        // Nothing here is well-formed, so the shared token is never rotated.
+        new("POST", "/api/v3/user/token/rotate", "api/v3/user/token/rotate", "{\"overlap_seconds\":%}"),
         new("POST", "/api/v3/credentials/revoke", "api/v3/credentials/revoke", "{\"credentials\":[%]}", Anonymous: true),
         new("PUT", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/new.txt", "{\"message\":%,\"content\":\"aGk=\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/README.md", "{\"message\":%,\"sha\":\"0000000000000000000000000000000000000000\"}"),

@@ -135,13 +135,15 @@ public sealed class TokenRotationTests(ServerFixture fixture) : IClassFixture<Se
     {
         var user = await UserWithRepositoryAsync("badoverlap");
         var token = await Server.IssueClassicAsync(user, [Scopes.Repo]);
-        foreach (var body in new[] { "{\"overlap_seconds\":-1}", "{\"overlap_seconds\":86401}", "{\"overlap_seconds\":\"60\"}", "{\"overlap_seconds\":1.5}" })
+        foreach (var body in new[] { "{\"overlap_seconds\":-1}", "{\"overlap_seconds\":86401}" })
         {
             var (status, error) = await CallAsync(HttpMethod.Post, "user/token/rotate", token, body);
             Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
             Assert.Contains("overlap_seconds", error.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
         }
-        Assert.Equal(HttpStatusCode.BadRequest, (await CallAsync(HttpMethod.Post, "user/token/rotate", token, "{not json")).Status);
+        // Not a whole number of seconds, or not JSON: GitHub's 400 "Problems parsing JSON".
+        foreach (var body in new[] { "{not json", "{\"overlap_seconds\":\"60\"}", "{\"overlap_seconds\":1.5}" })
+            Assert.Equal(HttpStatusCode.BadRequest, (await CallAsync(HttpMethod.Post, "user/token/rotate", token, body)).Status);
         // Still the one token, still rotatable.
         Assert.Equal(HttpStatusCode.Created, (await CallAsync(HttpMethod.Post, "user/token/rotate", token, "{}")).Status);
     }

@@ -72,7 +72,7 @@ public static class TokenIntrospectionApi
             .ToList();
     }
 
-    public sealed record RotateRequest([property: JsonPropertyName("overlap_seconds")] System.Text.Json.JsonElement? OverlapSeconds);
+    public sealed record RotateRequest([property: JsonPropertyName("overlap_seconds")] long? OverlapSeconds);
 
     /// <summary>
     /// POST /user/token/rotate: a token rotates itself (as GitLab's self/rotate), with an overlap in
@@ -85,9 +85,8 @@ public static class TokenIntrospectionApi
         var (body, invalid) = await ApiJson.ReadAsync<RotateRequest>(context, optional: true);
         if (invalid is not null)
             return invalid;
-        var seconds = 0L;
-        if (body?.OverlapSeconds is { ValueKind: not System.Text.Json.JsonValueKind.Null } given
-            && (given.ValueKind != System.Text.Json.JsonValueKind.Number || !given.TryGetInt64(out seconds) || seconds is < 0 or > TokenIssuer.MaxRotationOverlapSeconds))
+        var seconds = body?.OverlapSeconds ?? 0;
+        if (seconds is < 0 or > TokenIssuer.MaxRotationOverlapSeconds)
         {
             return ApiErrors.Validation(new ApiErrors.FieldError("PersonalAccessToken", "overlap_seconds", "invalid",
                 $"overlap_seconds must be a whole number of seconds from 0 to {TokenIssuer.MaxRotationOverlapSeconds}."));
