@@ -230,6 +230,8 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
             var leftover = Path.Combine(data, "lfs", "incoming", oid + ".crashed");
             Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
             await File.WriteAllBytesAsync(leftover, content.AsMemory(0, 1000).ToArray());
+            // Older than any upload may run (Git:MaxPushMinutes): stale also where nodes share the data directory (PostgreSQL).
+            File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddHours(-3));
             await using (await LatchkeyServer.StartAsync(reuseDataDirectory: data))
                 Assert.False(File.Exists(leftover), "a staged upload a crash left survived the next start");
         }
