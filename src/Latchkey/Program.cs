@@ -83,7 +83,7 @@ public partial class Program
         // Metrics for operators (OpenTelemetry; a Prometheus scrape at /api/v3/metrics), off by default
         builder.AddObservability();
         // The web UI
-        builder.Services.AddRazorPages();
+        builder.Services.AddRazorPages().AddMvcOptions(mvc => mvc.Filters.Add<Latchkey.Tokens.TokenPolicyPageFilter>());
         builder.Services.AddSingleton<Latchkey.Pages.Octicons>();
 
         // Request lines carry query strings, where a careless client may put a token: never log them.

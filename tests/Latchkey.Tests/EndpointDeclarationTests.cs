@@ -105,6 +105,8 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/user/token", "user/token", HasRepository: false),
         // The longest overlap: the shared tokens of this class keep working after they rotate (a second rotation answers 409).
         new("POST", "/api/v3/user/token/rotate", "user/token/rotate", "{\"overlap_seconds\":86400}", HasRepository: false),
+        // Narrowing to loopback, where every request of this class comes from: the shared tokens keep working.
+        new("PATCH", "/api/v3/user/token", "user/token", "{\"allowed_networks\":[\"127.0.0.0/8\"]}", HasRepository: false),
         new("GET", "/api/v3/user/repository_invitations/", "user/repository_invitations", HasRepository: false),
         new("PATCH", "/api/v3/user/repository_invitations/{id:long}", "user/repository_invitations/999999", HasRepository: false),
         new("DELETE", "/api/v3/user/repository_invitations/{id:long}", "user/repository_invitations/999999", HasRepository: false),
@@ -113,6 +115,9 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/metrics", "metrics", HasRepository: false),
         new("GET", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", HasRepository: false),
         new("POST", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", "{\"action\":\"revoke\",\"pat_ids\":[999999]}", HasRepository: false),
+        new("GET", "/api/v3/admin/token-policies", "admin/token-policies", HasRepository: false),
+        // The built-in limit made explicit: nothing this class's tokens do changes.
+        new("PUT", "/api/v3/admin/token-policies", "admin/token-policies", "{\"fine_grained\":{\"max_lifetime_days\":366}}", HasRepository: false),
         new("PUT", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("DELETE", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),
         new("GET", "/api/v3/repos/{owner}/{repo}", "repos/{repo}"),

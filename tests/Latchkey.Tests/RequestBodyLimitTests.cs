@@ -54,6 +54,8 @@ public sealed class RequestBodyLimitTests(RequestBodyLimitTests.World world) : I
         new("POST", "/api/v3/admin/personal-access-tokens", "api/v3/admin/personal-access-tokens", "{\"action\":%,\"pat_ids\":[1]}"),
         // Nothing here is well-formed, so the shared token is never rotated.
         new("POST", "/api/v3/user/token/rotate", "api/v3/user/token/rotate", "{\"overlap_seconds\":%}"),
+        new("PATCH", "/api/v3/user/token", "api/v3/user/token", "{\"allowed_networks\":[%]}"),
+        new("PUT", "/api/v3/admin/token-policies", "api/v3/admin/token-policies", "{\"classic\":{\"max_lifetime_days\":%}}"),
         new("POST", "/api/v3/credentials/revoke", "api/v3/credentials/revoke", "{\"credentials\":[%]}", Anonymous: true),
         new("PUT", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/new.txt", "{\"message\":%,\"content\":\"aGk=\"}"),
         new("DELETE", "/api/v3/repos/{owner}/{repo}/contents/{**path}", "api/v3/repos/alice/priv/contents/README.md", "{\"message\":%,\"sha\":\"0000000000000000000000000000000000000000\"}"),

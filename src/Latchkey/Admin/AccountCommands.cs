@@ -126,6 +126,7 @@ internal static class AccountCommands
             io.Out.WriteLine($"{user.UserName} has no personal access tokens.");
             return AdminCommandLine.Success;
         }
+        await services.GetRequiredService<TokenPolicies>().RefreshAsync(ct);
         var lifetime = services.GetRequiredService<TokenLifetimePolicy>();
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         io.Out.WriteLine("id\ttype\tnote\tscopes\tcreated\texpires\tlast used");

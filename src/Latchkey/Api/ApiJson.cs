@@ -30,4 +30,43 @@ public static class ApiJson
             return (null, ApiErrors.Result(StatusCodes.Status413PayloadTooLarge, tooLarge));
         }
     }
+
+    /// <summary>
+    /// A body read as a JSON object, for endpoints that must tell a missing field from a null one (a PUT
+    /// that changes only what it names). Every name and string in it is decoded here, so text that is
+    /// not valid UTF-8 or UTF-16 is 400 "Problems parsing JSON", as with <see cref="ReadAsync{T}"/>.
+    /// </summary>
+    public static async Task<(System.Text.Json.Nodes.JsonObject? Body, ApiErrorResult? Error)> ReadObjectAsync(HttpContext context)
+    {
+        var (body, error) = await ReadAsync<System.Text.Json.Nodes.JsonObject>(context);
+        if (body is null)
+            return (null, error);
+        try
+        {
+            Decode(body);
+            return (body, null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or JsonException or FormatException)
+        {
+            return (null, ApiErrors.Result(StatusCodes.Status400BadRequest, ProblemsParsingJson));
+        }
+    }
+
+    private static void Decode(System.Text.Json.Nodes.JsonNode? node)
+    {
+        switch (node)
+        {
+            case System.Text.Json.Nodes.JsonObject obj:
+                foreach (var (_, value) in obj)
+                    Decode(value);
+                break;
+            case System.Text.Json.Nodes.JsonArray array:
+                foreach (var item in array)
+                    Decode(item);
+                break;
+            case System.Text.Json.Nodes.JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                _ = value.GetValue<string>();
+                break;
+        }
+    }
 }

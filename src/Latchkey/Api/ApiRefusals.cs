@@ -25,6 +25,8 @@ public static class ApiRefusals
                 return ApiErrors.Result(StatusCodes.Status400BadRequest, result.Message!);
             case CredentialOutcome.BadToken:
                 return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
+            case CredentialOutcome.Refused:
+                return ApiErrors.Result(StatusCodes.Status403Forbidden, result.Message!);
             default:
                 return null;
         }

@@ -44,6 +44,7 @@ public static class ApiSetup
         api.MapAdminApi();
         api.MapTokenIntrospectionApi();
         api.MapTokenInventoryApi();
+        api.MapTokenPolicyApi();
         api.MapBranchApi();
         api.MapGitDataApi();
         api.MapArchiveApi();

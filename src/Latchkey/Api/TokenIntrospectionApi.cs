@@ -35,7 +35,8 @@ public static class TokenIntrospectionApi
         [property: JsonPropertyName("scopes")] IReadOnlyList<string>? Scopes,
         [property: JsonPropertyName("repository_selection")] string? RepositorySelection,
         [property: JsonPropertyName("repositories")] IReadOnlyList<TokenRepositoryDto>? Repositories,
-        [property: JsonPropertyName("permissions")] IReadOnlyDictionary<string, string>? Permissions);
+        [property: JsonPropertyName("permissions")] IReadOnlyDictionary<string, string>? Permissions,
+        [property: JsonPropertyName("allowed_networks")] IReadOnlyList<string> AllowedNetworks);
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
@@ -52,6 +53,10 @@ public static class TokenIntrospectionApi
         })
         .Requires(TokenCallerRequirement.Instance)
         .WithSummary("The calling token: its type, expiry, repositories and permissions (Latchkey's own endpoint)");
+
+        api.MapPatch("/user/token", NarrowAsync)
+            .Requires(TokenCallerRequirement.Instance)
+            .WithSummary("The calling token narrows itself: {\"allowed_networks\":[…]} (set when it had none, or a subset); widening needs the web form in sudo mode");
 
         api.MapPost("/user/token/rotate", RotateAsync)
             .Requires(TokenCallerRequirement.Instance)
@@ -70,6 +75,35 @@ public static class TokenIntrospectionApi
             .Where(r => AccessPolicy.Decide(caller, RepoAction.Read, r).IsAllowed)
             .Select(r => new TokenRepositoryDto(r.Id, r.Owner!.UserName + "/" + r.Name, r.IsPrivate))
             .ToList();
+    }
+
+    public sealed record NarrowRequest([property: JsonPropertyName("allowed_networks")] string?[]? AllowedNetworks);
+
+    /// <summary>
+    /// PATCH /user/token: a token limits itself to networks (a deployment locking its own credential
+    /// down). It may only narrow: set a list when it had none, or keep a part of its list. Widening or
+    /// clearing is the owner's, on the token's page in sudo mode.
+    /// </summary>
+    private static async Task<Results<Ok<TokenDto>, ApiErrorResult>> NarrowAsync(HttpContext context, CurrentCaller current,
+        TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock, LatchkeyDb db)
+    {
+        var (body, invalid) = await ApiJson.ReadAsync<NarrowRequest>(context);
+        if (invalid is not null)
+            return invalid;
+        if (body!.AllowedNetworks is not { } given)
+            return ApiErrors.Validation(new ApiErrors.FieldError("PersonalAccessToken", "allowed_networks", "missing_field",
+                "allowed_networks must list the addresses or CIDR ranges the token may be used from."));
+        var (networks, error) = Tokens.AllowedNetworks.Parse(given);
+        if (networks is null)
+            return ApiErrors.Validation(new ApiErrors.FieldError("PersonalAccessToken", "allowed_networks", "invalid", error));
+        var caller = current.Caller;
+        var (token, refused) = await tokens.NarrowNetworksAsync(caller.User!.Id, caller.TokenId!.Value, networks, context.RequestAborted);
+        if (refused is not null)
+            return ApiErrors.Result(StatusCodes.Status403Forbidden, refused);
+        if (token is null)
+            return ApiErrors.Result(StatusCodes.Status401Unauthorized, "Bad credentials");
+        return TypedResults.Ok(ToDto(token, caller.User.UserName!, lifetime, clock.GetUtcNow().UtcDateTime,
+            token.Kind == TokenKind.Classic ? null : await RepositoriesAsync(db, caller, token, context.RequestAborted)));
     }
 
     public sealed record RotateRequest([property: JsonPropertyName("overlap_seconds")] long? OverlapSeconds);
@@ -116,7 +150,7 @@ public static class TokenIntrospectionApi
         {
             return new TokenDto(token.Id, "classic", token.Note, null, owner, token.LastEight,
                 token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
-                token.ScopeList, null, null, null);
+                token.ScopeList, null, null, null, Tokens.AllowedNetworks.Lines(token.AllowedNetworks));
         }
         var selection = token.RepositoryAccess switch
         {
@@ -127,6 +161,6 @@ public static class TokenIntrospectionApi
         var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
         return new TokenDto(token.Id, "fine_grained", token.Note, token.Description, owner, token.LastEight,
             token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
-            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions);
+            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions, Tokens.AllowedNetworks.Lines(token.AllowedNetworks));
     }
 }

@@ -23,6 +23,9 @@ public enum CredentialOutcome
     /// <summary>A password where a token belongs: refused without checking it.</summary>
     PasswordNotSupported,
 
+    /// <summary>A token that verifies, refused by the site's token policy or its own allowed networks (403 with <see cref="CredentialResult.Message"/>; not a failure to throttle).</summary>
+    Refused,
+
     /// <summary>A failed credential from an address that failed too often; it must wait (<see cref="CredentialResult.RetryAfter"/>). A valid credential is never throttled.</summary>
     Throttled,
 }
@@ -107,7 +110,8 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
         }
 
         // A mistyped or invented token fails its checksum here, before any database read.
-        var use = new TokenUse(context.Connection.RemoteIpAddress?.ToString(), context.Request.Headers.UserAgent.ToString());
+        var remote = context.Connection.RemoteIpAddress;
+        var use = new TokenUse(remote?.ToString(), context.Request.Headers.UserAgent.ToString(), remote);
         var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
         metrics.TokenVerification(check.Result switch
         {
@@ -116,8 +120,12 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
             TokenCheckResult.Unknown => "unknown",
             TokenCheckResult.Expired => "expired",
             TokenCheckResult.OwnerSuspended => "owner_suspended",
+            TokenCheckResult.ClassicDisabled => "classic_disabled",
+            TokenCheckResult.NetworkNotAllowed => "network_not_allowed",
             _ => "other",
         });
+        if (TokenVerifier.PolicyRefusal(check.Result) is { } refusal)
+            return (new CredentialResult(CredentialOutcome.Refused, Caller.Anonymous, refusal, Token: check.Token), null);
         return check.Result == TokenCheckResult.Valid
             ? (new CredentialResult(CredentialOutcome.Valid, Caller.FromToken(check.Token!, check.User!), Token: check.Token), null)
             : (new CredentialResult(CredentialOutcome.BadToken, Caller.Anonymous, "Bad credentials"), null);

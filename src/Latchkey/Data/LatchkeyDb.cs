@@ -34,6 +34,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<CredentialEpoch> CredentialEpochs => Set<CredentialEpoch>();
     public DbSet<LfsObject> LfsObjects => Set<LfsObject>();
     public DbSet<LfsLock> LfsLocks => Set<LfsLock>();
+    public DbSet<TokenPolicyRecord> TokenPolicies => Set<TokenPolicyRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -58,6 +59,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
             token.Property(t => t.Scopes).HasMaxLength(1000);
             token.Property(t => t.LastUsedIp).HasMaxLength(64);
             token.Property(t => t.LastUsedUserAgent).HasMaxLength(256);
+            token.Property(t => t.AllowedNetworks).HasMaxLength(Latchkey.Tokens.AllowedNetworks.MaxStoredLength);
             token.HasOne(t => t.User).WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
             token.Property(t => t.Description).HasMaxLength(TokenRules.MaxDescriptionLength);
             token.Property(t => t.Permissions).HasMaxLength(1000);
@@ -144,6 +146,12 @@ public abstract class LatchkeyDb(DbContextOptions options)
             // "Does any repository still hold this object?" when one is deleted.
             lfs.HasIndex(o => o.Oid);
             lfs.HasOne<Repository>().WithMany().HasForeignKey(o => o.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<TokenPolicyRecord>(policy =>
+        {
+            policy.ToTable("TokenPolicies");
+            policy.Property(p => p.Id).ValueGeneratedNever();
         });
 
         builder.Entity<LfsLock>(lfsLock =>

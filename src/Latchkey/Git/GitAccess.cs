@@ -107,6 +107,11 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
                 await answer(context, StatusCodes.Status401Unauthorized,
                     "Invalid username or token. Password authentication is not supported for Git operations.\n");
                 return true;
+            case CredentialOutcome.Refused:
+                await answer(context, StatusCodes.Status403Forbidden, credential.Message + "\n" +
+                    (credential.Token?.Kind == Tokens.TokenKind.Classic && credential.Message == Tokens.TokenPolicy.ClassicDisabledMessage
+                        ? $"Create one at {BaseUrl(context)}/settings/personal-access-tokens/new\n" : ""));
+                return true;
         }
         return false;
     }

@@ -398,7 +398,12 @@ public sealed class LfsTransferAccess(GitAccess access, LfsLinks links, Reposito
         var caller = Caller.Anonymous;
         if (link.TokenId is { } tokenId)
         {
-            var check = await verifier.RecheckAsync(tokenId, context.RequestAborted);
+            var check = await verifier.RecheckAsync(tokenId, context.Connection.RemoteIpAddress, context.RequestAborted);
+            if (TokenVerifier.PolicyRefusal(check.Result) is { } refusal)
+            {
+                await LfsHttp.Answer(context, StatusCodes.Status403Forbidden, refusal);
+                return (null, null);
+            }
             if (check.Result != TokenCheckResult.Valid)
             {
                 await LfsHttp.Answer(context, StatusCodes.Status401Unauthorized,

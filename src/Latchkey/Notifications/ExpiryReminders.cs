@@ -24,7 +24,7 @@ public sealed class TokenReminder
 /// link to regenerate. Each reminder is recorded before it is sent, so none goes twice, even across
 /// restarts; if the job was down past two thresholds only the most urgent reminder goes.
 /// </summary>
-public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLifetimePolicy lifetime, Mailer mailer,
+public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLifetimePolicy lifetime, TokenPolicies policies, Mailer mailer,
     SecurityLogWriter log, Microsoft.Extensions.Options.IOptions<LatchkeyOptions> site, IServer server, ILogger<ExpiryReminders> logger)
 {
     public const string SevenDays = "7d";
@@ -33,10 +33,11 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
 
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
+        await policies.RefreshAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var horizon = now.AddDays(7);
         var candidates = await db.Tokens.AsNoTracking().Include(t => t.User)
-            .Where(t => ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.MaxLifetimeDays != null))
+            .Where(t => ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.HasLifetimeLimit))
             .ToListAsync(ct);
         var sent = 0;
         foreach (var token in candidates)

@@ -31,6 +31,8 @@ public static class SecurityActions
     public const string TokenRevoked = "personal_access_token.revoke";
     public const string TokenExpired = "personal_access_token.expired";
     public const string TokenRefused = "personal_access_token.refused";
+    public const string TokenPolicyUpdated = "business.personal_access_token_policy_update";
+    public const string TokenNetworkRefused = "personal_access_token.network_refused";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";
     public const string GitFetch = "git.fetch";

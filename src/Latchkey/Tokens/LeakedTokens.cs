@@ -8,7 +8,7 @@ namespace Latchkey.Tokens;
 /// Tokens found where they should not be (a push, a file written through the API, a leak report):
 /// recognised by their plaintext, revoked at once, the owner told in the security log and by mail.
 /// </summary>
-public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log,
+public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, TokenPolicies policies, SecurityLogWriter log,
     Notifications.Mailer mailer, ILogger<LeakedTokens> logger)
 {
     /// <summary>The stored token behind a plaintext, if it exists and has not expired.</summary>
@@ -16,6 +16,7 @@ public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
     {
         if (!TokenFormat.TryParse(presented, out _))
             return null;
+        await policies.RefreshAsync(ct);
         var token = await TokenVerifier.FindByDigestAsync(db, digest.Compute(presented), ct);
         return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
     }

@@ -33,6 +33,9 @@ public sealed class PersonalAccessToken : ITokenRecord
     /// </summary>
     public DateTime? SecretHandoverUntil { get; set; }
     public string? LastUsedIp { get; set; }
+
+    /// <summary>The networks the token may be used from, one CIDR per line (<see cref="Tokens.AllowedNetworks.Parse(string?)"/>); null: anywhere.</summary>
+    public string? AllowedNetworks { get; set; }
     public string? LastUsedUserAgent { get; set; }
 
     /// <summary>Fine-grained tokens: what the token is for, beyond its name (<see cref="Note"/>).</summary>

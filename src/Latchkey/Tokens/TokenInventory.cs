@@ -39,22 +39,24 @@ public sealed class TokenInventory(LatchkeyDb db, TokenLifetimePolicy lifetime, 
             default:
                 return (null, ("type", "type must be classic or fine_grained."));
         }
-        // Expired at its own expiry, or at the site's lifetime limit counted from its creation
+        // Expired at its own expiry, or at its kind's lifetime limit counted from its creation
         // (TokenLifetimePolicy.EffectiveExpiry, in the query). Revoked tokens are deleted at once.
-        DateTime? bornBefore = lifetime.MaxLifetimeDays is { } days ? now.AddDays(-days) : null;
+        var policy = lifetime.Current;
+        DateTime? classicBornBy = policy.ClassicMaxLifetimeDays is { } classicDays ? now.AddDays(-classicDays) : null;
+        DateTime? fineGrainedBornBy = policy.FineGrainedMaxLifetimeDays is { } fineGrainedDays ? now.AddDays(-fineGrainedDays) : null;
         switch (query["state"].ToString())
         {
             case "":
                 break;
             case "active":
-                tokens = tokens.Where(t => t.ExpiresAt == null || t.ExpiresAt > now);
-                if (bornBefore is { } activeSince)
-                    tokens = tokens.Where(t => t.CreatedAt > activeSince);
+                tokens = tokens.Where(t => (t.ExpiresAt == null || t.ExpiresAt > now)
+                    && !(classicBornBy != null && t.Kind == TokenKind.Classic && t.CreatedAt <= classicBornBy)
+                    && !(fineGrainedBornBy != null && t.Kind == TokenKind.FineGrained && t.CreatedAt <= fineGrainedBornBy));
                 break;
             case "expired":
-                tokens = bornBefore is { } expiredSince
-                    ? tokens.Where(t => (t.ExpiresAt != null && t.ExpiresAt <= now) || t.CreatedAt <= expiredSince)
-                    : tokens.Where(t => t.ExpiresAt != null && t.ExpiresAt <= now);
+                tokens = tokens.Where(t => (t.ExpiresAt != null && t.ExpiresAt <= now)
+                    || (classicBornBy != null && t.Kind == TokenKind.Classic && t.CreatedAt <= classicBornBy)
+                    || (fineGrainedBornBy != null && t.Kind == TokenKind.FineGrained && t.CreatedAt <= fineGrainedBornBy));
                 break;
             case "revoked":
                 tokens = tokens.Where(_ => false);
@@ -69,9 +71,11 @@ public sealed class TokenInventory(LatchkeyDb db, TokenLifetimePolicy lifetime, 
             if (!DateTimeOffset.TryParse(before, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var moment))
                 return (null, ("expires_before", "expires_before must be a date or time in ISO 8601, such as 2027-01-31 or 2027-01-31T12:00:00Z."));
             var cutoff = moment.UtcDateTime;
-            tokens = lifetime.MaxLifetimeDays is { } limit
-                ? tokens.Where(t => (t.ExpiresAt != null && t.ExpiresAt < cutoff) || t.CreatedAt < cutoff.AddDays(-limit))
-                : tokens.Where(t => t.ExpiresAt != null && t.ExpiresAt < cutoff);
+            DateTime? classicBornBefore = policy.ClassicMaxLifetimeDays is { } classicLimit ? cutoff.AddDays(-classicLimit) : null;
+            DateTime? fineGrainedBornBefore = policy.FineGrainedMaxLifetimeDays is { } fineGrainedLimit ? cutoff.AddDays(-fineGrainedLimit) : null;
+            tokens = tokens.Where(t => (t.ExpiresAt != null && t.ExpiresAt < cutoff)
+                || (classicBornBefore != null && t.Kind == TokenKind.Classic && t.CreatedAt < classicBornBefore)
+                || (fineGrainedBornBefore != null && t.Kind == TokenKind.FineGrained && t.CreatedAt < fineGrainedBornBefore));
         }
         // Not used for N days: last used before then, or never used and older than that.
         if (query["unused_for_days"].ToString() is { Length: > 0 } unused)

@@ -35,7 +35,7 @@ public sealed class TokenOptions
 /// log. Verification is <see cref="TokenVerifier"/>'s, leaks are <see cref="LeakedTokens"/>'.
 /// </summary>
 public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider clock, SecurityLogWriter log,
-    Microsoft.Extensions.Options.IOptions<TokenOptions> options)
+    Microsoft.Extensions.Options.IOptions<TokenOptions> options, TokenPolicies policies, TokenLifetimePolicy lifetime)
 {
     /// <summary>How long after its creation a new secret may still be shown (once) on the list page.</summary>
     public static readonly TimeSpan HandoverWindow = TimeSpan.FromMinutes(10);
@@ -49,6 +49,8 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         scopes = scopes.ToList();
         if (Authorization.AccessPolicy.DecideScopeGrant(owner, scopes) is { IsAllowed: false } refused)
             return (null, null, refused.Message);
+        if (await PolicyRefusalAsync(TokenKind.Classic, expiresAt, ct) is { } policyRefusal)
+            return (null, null, policyRefusal);
         var plaintext = TokenFormat.Generate(TokenKind.Classic);
         var token = new PersonalAccessToken
         {
@@ -78,6 +80,8 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             return (null, null, $"You have reached the limit of {limit} fine-grained personal access tokens. Delete one you no longer use first.");
         if (expiresAt <= clock.GetUtcNow().UtcDateTime)
             return (null, null, "The expiration must be in the future.");
+        if (await PolicyRefusalAsync(TokenKind.FineGrained, expiresAt, ct) is { } policyRefusal)
+            return (null, null, policyRefusal);
         if (await ValidateAsync(userId, null, request, ct) is { } error)
             return (null, null, error);
 
@@ -211,12 +215,26 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         return null;
     }
 
-    /// <summary>A new secret with the same note and scopes and a new expiry; the old secret stops working at once.</summary>
-    public async Task<string?> RegenerateAsync(long userId, long tokenId, DateTime? expiresAt, CancellationToken ct)
+    /// <summary>
+    /// The site's token policy, as it stands now on every node: a kind it disables, or a lifetime past
+    /// its kind's maximum, is refused whichever form or call asks (null: allowed).
+    /// </summary>
+    private async Task<string?> PolicyRefusalAsync(TokenKind kind, DateTime? expiresAt, CancellationToken ct)
+    {
+        var policy = await policies.CurrentAsync(ct);
+        if (kind == TokenKind.Classic && !policy.ClassicAllowed)
+            return TokenPolicy.ClassicDisabledMessage;
+        return lifetime.For(kind).Check(expiresAt, clock.GetUtcNow().UtcDateTime, out var error) ? null : error;
+    }
+
+    /// <summary>A new secret with the same note and scopes and a new expiry; the old secret stops working at once. Null plaintext and error: no such token.</summary>
+    public async Task<(string? Plaintext, string? Error)> RegenerateAsync(long userId, long tokenId, DateTime? expiresAt, CancellationToken ct)
     {
         var token = await db.Tokens.Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
         if (token is null)
-            return null;
+            return (null, null);
+        if (await PolicyRefusalAsync(token.Kind, expiresAt, ct) is { } policyRefusal)
+            return (null, policyRefusal);
         var plaintext = TokenFormat.Generate(token.Kind);
         var oldEight = token.LastEight;
         token.Digest = digest.Compute(plaintext);
@@ -230,7 +248,38 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         token.LastUsedUserAgent = null;
         await db.SaveChangesAsync(ct);
         await log.RecordAsync(userId, SecurityActions.TokenRegenerated, $"{Describe(token)} · replaces …{oldEight}", token: token, ct: ct);
-        return plaintext;
+        return (plaintext, null);
+    }
+
+    /// <summary>
+    /// A token limiting itself to networks (PATCH /user/token): allowed when it had none, or when
+    /// every new network lies inside its list; anything wider, or an empty list, is refused with why.
+    /// Null token and error: no such token.
+    /// </summary>
+    public async Task<(PersonalAccessToken? Token, string? Error)> NarrowNetworksAsync(long userId, long tokenId, IReadOnlyCollection<System.Net.IPNetwork> networks, CancellationToken ct)
+    {
+        var token = await db.Tokens.Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        if (token is null)
+            return (null, null);
+        if (networks.Count == 0)
+            return (null, "A token cannot clear its own allowed networks: its owner can, on the token's settings page.");
+        if (AllowedNetworks.Stored(token.AllowedNetworks) is { } current && !AllowedNetworks.IsWithin(networks, current))
+            return (null, "A token can only narrow its allowed networks; widening them needs its owner, on the token's settings page.");
+        return (await SetNetworksAsync(token, networks, ct), null);
+    }
+
+    /// <summary>Sets a token's allowed networks (any list: the owner in sudo mode, or a narrowing already checked) and logs it.</summary>
+    public async Task<PersonalAccessToken> SetNetworksAsync(PersonalAccessToken token, IReadOnlyCollection<System.Net.IPNetwork> networks, CancellationToken ct)
+    {
+        var before = AllowedNetworks.Lines(token.AllowedNetworks);
+        token.AllowedNetworks = AllowedNetworks.Store(networks);
+        var after = AllowedNetworks.Lines(token.AllowedNetworks);
+        if (before.SequenceEqual(after))
+            return token;
+        await db.SaveChangesAsync(ct);
+        await log.RecordAsync(token.UserId, SecurityActions.TokenUpdated,
+            $"\"{token.Note}\" allowed networks: {(after.Count == 0 ? "anywhere" : string.Join(", ", after))} (was {(before.Count == 0 ? "anywhere" : string.Join(", ", before))})", token: token, ct: ct);
+        return token;
     }
 
     /// <summary>The longest overlap a rotation may give the old secret (a day).</summary>
@@ -262,6 +311,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Permissions = old.Permissions,
             RepositoryAccess = old.RepositoryAccess,
             Repositories = old.Repositories.Select(r => new TokenRepository { RepositoryId = r.RepositoryId }).ToList(),
+            AllowedNetworks = old.AllowedNetworks,
             CreatedAt = now,
             ExpiresAt = old.ExpiresAt is { } expires ? now + (expires - old.CreatedAt) : null,
         };

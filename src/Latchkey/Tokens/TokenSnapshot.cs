@@ -4,6 +4,7 @@ namespace Latchkey.Tokens;
 public interface ITokenRecord
 {
     long Id { get; }
+    TokenKind Kind { get; }
     string LastEight { get; }
     DateTime CreatedAt { get; }
     DateTime? ExpiresAt { get; }
@@ -17,8 +18,10 @@ public interface ITokenRecord
 /// concurrent requests. Its scopes and grant are parsed once, when it is read from the database.
 /// </summary>
 public sealed record TokenSnapshot(long Id, long UserId, TokenKind Kind, string Note, string LastEight,
-    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RotatedAt = null, string? HashedToken = null) : ITokenRecord
+    IReadOnlyList<string> Scopes, FineGrainedGrant? Grant, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RotatedAt = null, string? HashedToken = null,
+    IReadOnlyList<System.Net.IPNetwork>? AllowedNetworks = null) : ITokenRecord
 {
     public static TokenSnapshot Of(PersonalAccessToken token) => new(token.Id, token.UserId, token.Kind, token.Note, token.LastEight,
-        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt, token.RotatedAt, token.HashedToken);
+        token.ScopeList, token.Grant, token.CreatedAt, token.ExpiresAt, token.LastUsedAt, token.RotatedAt, token.HashedToken,
+        Tokens.AllowedNetworks.Stored(token.AllowedNetworks));
 }

@@ -13,6 +13,7 @@ public static class TokensSetup
         builder.Services.AddSingleton(new TokenLifetimePolicy(builder.Configuration));
         builder.Services.AddValidatedOptions<TokenOptions, TokenOptions.Validator>("Tokens");
         builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddScoped<TokenPolicies>();
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenInventory>();
         builder.Services.AddScoped<TokenVerifier>();

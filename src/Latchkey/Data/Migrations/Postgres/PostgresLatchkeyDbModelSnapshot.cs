@@ -438,6 +438,10 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("AllowedNetworks")
+                        .HasMaxLength(2200)
+                        .HasColumnType("character varying(2200)");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -515,6 +519,34 @@ namespace Latchkey.Data.Migrations.Postgres
                         .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenPolicyRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("ClassicAllowed")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("ClassicExpiryRequired")
+                        .HasColumnType("boolean");
+
+                    b.Property<int?>("ClassicMaxLifetimeDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("FineGrainedMaxLifetimeDays")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("UpdatedById")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("TokenPolicies", (string)null);
                 });
 
             modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>

@@ -417,6 +417,10 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AllowedNetworks")
+                        .HasMaxLength(2200)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -494,6 +498,34 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenPolicyRecord", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ClassicAllowed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ClassicExpiryRequired")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ClassicMaxLifetimeDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("FineGrainedMaxLifetimeDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("UpdatedById")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("TokenPolicies", (string)null);
                 });
 
             modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>

@@ -77,9 +77,9 @@ public static class FineGrainedForm
     };
 
     /// <summary>The fine-grained choices (never "No expiration"), the default when the choice is not one of them.</summary>
-    public static ExpirationPicker Picker(TokenLifetimePolicy lifetime, string? choice, DateOnly? customDate, DateTime nowUtc)
+    public static ExpirationPicker Picker(KindLifetime lifetime, string? choice, DateOnly? customDate, DateTime nowUtc)
     {
-        var choices = lifetime.FineGrainedChoices;
+        var choices = lifetime.Choices;
         if (choice is null || !choices.Any(c => c.Value == choice))
             choice = lifetime.DefaultChoice;
         return TokenForm.Picker(lifetime, choice, customDate, nowUtc) with { Choices = choices };
@@ -220,12 +220,12 @@ public static class FineGrainedForm
             ignored.Add($"Unknown expiration {Quote(value)} in the link: give a number of days.");
             return;
         }
-        if (lifetime.FineGrainedChoices.Any(c => c.Value == value))
+        if (lifetime.FineGrained.Choices.Any(c => c.Value == value))
         {
             input.Expiration = value;
             return;
         }
-        var latest = lifetime.LatestCustomDate(nowUtc);
+        var latest = lifetime.FineGrained.LatestCustomDate(nowUtc);
         var today = DateOnly.FromDateTime(nowUtc);
         // Compare day counts first: adding a huge number of days to a date throws.
         if (days > latest.DayNumber - today.DayNumber)

@@ -42,12 +42,12 @@ public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenIssue
 
         TokenForm.ReportBindingErrors(ModelState);
         var request = FineGrainedForm.Check(Input, ModelState);
-        if (!lifetime.TryResolveRequired(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
+        if (!lifetime.FineGrained.TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
             ModelState.AddModelError(string.Empty, expiryError!);
         if (!ModelState.IsValid || request is null)
             return FormErrors();
 
-        var (token, plaintext, error) = await tokens.CreateFineGrainedAsync(user.Id, request, expiresAt, HttpContext.RequestAborted);
+        var (token, plaintext, error) = await tokens.CreateFineGrainedAsync(user.Id, request, expiresAt!.Value, HttpContext.RequestAborted);
         if (error is not null || token is null)
             return FormErrors(error);
         TempData[FineGrainedTokensModel.NewTokenKey] = plaintext;
@@ -58,7 +58,7 @@ public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenIssue
     private async Task DescribeAsync(User user)
     {
         var repositories = await tokens.SelectableRepositoriesAsync(user.Id, HttpContext.RequestAborted);
-        var picker = FineGrainedForm.Picker(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
+        var picker = FineGrainedForm.Picker(lifetime.FineGrained, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
         Form = FineGrainedForm.View(Input, user.UserName!, repositories, picker);
     }
 }

@@ -17,13 +17,6 @@ public sealed class RegenerateFineGrainedTokenModel(UserManager<User> users, Tok
     protected override (string Page, string TokenKey, string IdKey) ShownOn =>
         ("/settings/personal-access-tokens", FineGrainedTokensModel.NewTokenKey, FineGrainedTokensModel.NewTokenIdKey);
 
-    protected override bool TryResolve(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? message)
-    {
-        var resolved = policy.TryResolveRequired(choice, customDate, nowUtc, out var required, out message);
-        expiresAt = resolved ? required : null;
-        return resolved;
-    }
-
-    protected override ExpirationPicker Picker(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc) =>
-        FineGrainedForm.Picker(policy, choice, customDate, nowUtc);
+    protected override ExpirationPicker Picker(KindLifetime rules, string? choice, DateOnly? customDate, DateTime nowUtc) =>
+        FineGrainedForm.Picker(rules, choice, customDate, nowUtc);
 }

@@ -17,6 +17,9 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
     public IReadOnlyList<ScopeInfo> OfferedScopes { get; private set; } = [];
     public ExpirationPicker Expiration { get; private set; } = null!;
 
+    /// <summary>The site's token policy disables classic tokens: the page says so instead of showing the form.</summary>
+    public bool ClassicDisabled => !lifetime.Current.ClassicAllowed;
+
     public sealed class InputModel
     {
         public string? Note { get; set; }
@@ -60,7 +63,7 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
         TokenForm.ReportBindingErrors(ModelState);
         var note = TokenForm.CheckNote(Input.Note, ModelState);
         TokenForm.CheckScopes(Input.Scopes, user, ModelState);
-        if (!lifetime.TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
+        if (!lifetime.Classic.TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
             ModelState.AddModelError(string.Empty, expiryError!);
 
         if (!ModelState.IsValid)
@@ -77,6 +80,6 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
     private void Describe(User user)
     {
         OfferedScopes = TokenForm.ScopesOfferedTo(user);
-        Expiration = TokenForm.Picker(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
+        Expiration = TokenForm.Picker(lifetime.Classic, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
     }
 }

@@ -16,9 +16,6 @@ public sealed class RegenerateTokenModel(UserManager<User> users, TokenIssuer to
 
     protected override (string Page, string TokenKey, string IdKey) ShownOn => ("/settings/tokens", TokensIndexModel.NewTokenKey, TokensIndexModel.NewTokenIdKey);
 
-    protected override bool TryResolve(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? message) =>
-        policy.TryResolve(choice, customDate, nowUtc, out expiresAt, out message);
-
-    protected override ExpirationPicker Picker(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc) =>
-        TokenForm.Picker(policy, choice, customDate, nowUtc);
+    protected override ExpirationPicker Picker(KindLifetime rules, string? choice, DateOnly? customDate, DateTime nowUtc) =>
+        TokenForm.Picker(rules, choice, customDate, nowUtc);
 }

@@ -31,9 +31,7 @@ public abstract class RegeneratePageModel(UserManager<User> users, TokenIssuer t
     /// <summary>Where the new secret is shown, and under which TempData keys.</summary>
     protected abstract (string Page, string TokenKey, string IdKey) ShownOn { get; }
 
-    protected abstract bool TryResolve(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc, out DateTime? expiresAt, out string? message);
-
-    protected abstract ExpirationPicker Picker(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc);
+    protected abstract ExpirationPicker Picker(KindLifetime rules, string? choice, DateOnly? customDate, DateTime nowUtc);
 
     public async Task<IActionResult> OnGetAsync(long id)
     {
@@ -51,11 +49,16 @@ public abstract class RegeneratePageModel(UserManager<User> users, TokenIssuer t
         if (!await LoadAsync(user, id))
             return NotFound();
         TokenForm.ReportBindingErrors(ModelState);
-        if (!TryResolve(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var error))
+        if (!lifetime.For(Kind).TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var error))
             ModelState.AddModelError(string.Empty, error!);
         if (!ModelState.IsValid)
             return FormErrors();
-        var plaintext = await tokens.RegenerateAsync(user.Id, id, expiresAt, HttpContext.RequestAborted);
+        var (plaintext, refused) = await tokens.RegenerateAsync(user.Id, id, expiresAt, HttpContext.RequestAborted);
+        if (refused is not null)
+        {
+            ModelState.AddModelError(string.Empty, refused);
+            return FormErrors();
+        }
         if (plaintext is null)
             return NotFound();
         var (page, tokenKey, idKey) = ShownOn;
@@ -69,7 +72,7 @@ public abstract class RegeneratePageModel(UserManager<User> users, TokenIssuer t
         if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { } token || token.Kind != Kind)
             return false;
         Token = token;
-        Expiration = Picker(lifetime, Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
+        Expiration = Picker(lifetime.For(Kind), Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime);
         return true;
     }
 }

@@ -14,7 +14,7 @@ public static class TokenForm
 {
     public static IReadOnlyList<ScopeInfo> ScopesOfferedTo(User user) => Scopes.All.Where(s => !s.AdminOnly || user.IsSiteAdmin).ToList();
 
-    public static ExpirationPicker Picker(TokenLifetimePolicy policy, string? choice, DateOnly? customDate, DateTime nowUtc)
+    public static ExpirationPicker Picker(KindLifetime policy, string? choice, DateOnly? customDate, DateTime nowUtc)
     {
         choice ??= policy.DefaultChoice;
         var note = choice switch
