@@ -116,6 +116,45 @@ public sealed class MultiNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_policy_set_on_one_node_holds_on_the_other_at_once()
+    {
+        using var root = new WebSession(One.BaseAddress);
+        await root.SignUpAsync("root", Password);
+        var adminToken = await root.CreateTokenAsync("policy", ["site_admin"]);
+        using var carol = new WebSession(Two.BaseAddress);
+        await carol.SignUpAsync("carol", Password);
+        await carol.CreateRepositoryAsync("notes", isPrivate: true, addReadme: true);
+        var classic = await carol.CreateTokenAsync("laptop", ["repo"]);
+        // Node 2 has the token cached (and the policy read) before the change.
+        using (var warm = Api(Two, classic))
+            Assert.Equal(HttpStatusCode.OK, (await warm.GetAsync("api/v3/user")).StatusCode);
+
+        using (var admin = Api(One, adminToken))
+        using (var put = await admin.PutAsync("api/v3/admin/token-policies", new StringContent(
+            "{\"classic\":{\"allowed\":false},\"fine_grained\":{\"max_lifetime_days\":7}}", Encoding.UTF8, "application/json")))
+            Assert.True(put.StatusCode == HttpStatusCode.OK, $"PUT token-policies on node 1: {put.StatusCode}\n{await put.Content.ReadAsStringAsync()}\n{Failures(One)}");
+
+        using (var refused = Api(Two, classic))
+        using (var answer = await refused.GetAsync("api/v3/user"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+            Assert.Contains("Classic personal access tokens are disabled", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        using (var git = new GitClient())
+        {
+            var clone = await git.CloneAsync(Two.Url("/carol/notes.git"), "notes", "carol", classic);
+            Assert.False(clone.Succeeded, "node 2 let a classic token clone after node 1 disabled classic tokens");
+            Assert.Contains("Classic personal access tokens are disabled", clone.Error, StringComparison.Ordinal);
+        }
+        var (_, form) = await carol.GetAsync("/settings/tokens/new");
+        Assert.Contains("data-classic-disabled", form, StringComparison.Ordinal);
+        using var tooLong = await carol.PostFormAsync("/settings/personal-access-tokens/new",
+            [new("Input.Name", "month"), new("Input.Expiration", "30"), new("Input.RepositoryAccess", "all")]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+        Assert.Contains("Tokens on this server must expire within 7 days.", await tooLong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Brute_force_and_rate_limit_counts_are_shared_by_the_nodes()
     {
         async Task<HttpStatusCode> CallAsync(ServerProcess node, IPAddress from, string? credential)

@@ -43,7 +43,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     /// <summary>Creates a token; the returned plaintext must be shown once and then forgotten.</summary>
     /// <remarks>Administrators-only scopes are refused for anyone else, whichever door asks (<see cref="Authorization.AccessPolicy.DecideScopeGrant"/>).</remarks>
     public async Task<(PersonalAccessToken? Token, string? Plaintext, string? Error)> CreateClassicAsync(
-        User owner, string note, IEnumerable<string> scopes, DateTime? expiresAt, CancellationToken ct)
+        User owner, string note, IEnumerable<string> scopes, DateTime? expiresAt, CancellationToken ct, IReadOnlyCollection<System.Net.IPNetwork>? allowedNetworks = null)
     {
         var userId = owner.Id;
         scopes = scopes.ToList();
@@ -64,6 +64,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             CreatedAt = clock.GetUtcNow().UtcDateTime,
             SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
             ExpiresAt = expiresAt,
+            AllowedNetworks = allowedNetworks is null ? null : AllowedNetworks.Store(allowedNetworks),
         };
         db.Tokens.Add(token);
         await db.SaveChangesAsync(ct);
@@ -73,7 +74,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
 
     /// <summary>Creates a fine-grained token, or says which input is wrong (as the form shows it).</summary>
     public async Task<(PersonalAccessToken? Token, string? Plaintext, string? Error)> CreateFineGrainedAsync(
-        long userId, FineGrainedRequest request, DateTime expiresAt, CancellationToken ct)
+        long userId, FineGrainedRequest request, DateTime expiresAt, CancellationToken ct, IReadOnlyCollection<System.Net.IPNetwork>? allowedNetworks = null)
     {
         var limit = options.Value.MaxFineGrainedPerUser;
         if (await db.Tokens.CountAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained, ct) >= limit)
@@ -97,6 +98,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             CreatedAt = clock.GetUtcNow().UtcDateTime,
             SecretHandoverUntil = clock.GetUtcNow().UtcDateTime + HandoverWindow,
             ExpiresAt = expiresAt,
+            AllowedNetworks = allowedNetworks is null ? null : AllowedNetworks.Store(allowedNetworks),
         };
         Apply(token, request);
         db.Tokens.Add(token);
@@ -266,6 +268,16 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         if (AllowedNetworks.Stored(token.AllowedNetworks) is { } current && !AllowedNetworks.IsWithin(networks, current))
             return (null, "A token can only narrow its allowed networks; widening them needs its owner, on the token's settings page.");
         return (await SetNetworksAsync(token, networks, ct), null);
+    }
+
+    /// <summary>The owner sets a token's allowed networks on its page (sudo mode): any list, wider or empty included. False: no such token.</summary>
+    public async Task<bool> SetNetworksAsync(long userId, long tokenId, IReadOnlyCollection<System.Net.IPNetwork> networks, CancellationToken ct)
+    {
+        var token = await db.Tokens.SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        if (token is null)
+            return false;
+        await SetNetworksAsync(token, networks, ct);
+        return true;
     }
 
     /// <summary>Sets a token's allowed networks (any list: the owner in sudo mode, or a narrowing already checked) and logs it.</summary>

@@ -18,6 +18,9 @@ public sealed class FineGrainedInput
     public string? RepositoryAccess { get; set; }
     public List<long> RepositoryIds { get; set; } = [];
 
+    /// <summary>One address or CIDR range per line; empty: anywhere.</summary>
+    public string? AllowedNetworks { get; set; }
+
     /// <summary>
     /// Permission key → none / read / write, as posted by <c>Input.Permissions[contents]</c>. Read from
     /// the form by <see cref="FineGrainedForm.ReadPermissions"/>, not by the model binder, whose

@@ -44,10 +44,11 @@ public sealed class NewFineGrainedTokenModel(UserManager<User> users, TokenIssue
         var request = FineGrainedForm.Check(Input, ModelState);
         if (!lifetime.FineGrained.TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
             ModelState.AddModelError(string.Empty, expiryError!);
+        var networks = TokenForm.CheckNetworks(Input.AllowedNetworks, ModelState);
         if (!ModelState.IsValid || request is null)
             return FormErrors();
 
-        var (token, plaintext, error) = await tokens.CreateFineGrainedAsync(user.Id, request, expiresAt!.Value, HttpContext.RequestAborted);
+        var (token, plaintext, error) = await tokens.CreateFineGrainedAsync(user.Id, request, expiresAt!.Value, HttpContext.RequestAborted, networks);
         if (error is not null || token is null)
             return FormErrors(error);
         TempData[FineGrainedTokensModel.NewTokenKey] = plaintext;

@@ -42,6 +42,7 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
             Description = token.Description,
             RepositoryAccess = FineGrainedForm.AccessValue(token.RepositoryAccess),
             RepositoryIds = token.Repositories.Select(r => r.RepositoryId).ToList(),
+            AllowedNetworks = TokenForm.NetworksText(token),
             Permissions = FineGrainedPermissions.All.Where(p => !p.Mandatory)
                 .ToDictionary(p => p.Key, p => (string?)FineGrainedPermissions.LevelName(permissions[p.Key]), StringComparer.Ordinal),
         };
@@ -60,10 +61,12 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
         await DescribeAsync(user, token);
         TokenForm.ReportBindingErrors(ModelState);
         var request = FineGrainedForm.Check(Input, ModelState);
+        var networks = TokenForm.CheckNetworks(Input.AllowedNetworks, ModelState);
         if (!ModelState.IsValid || request is null)
             return FormErrors();
         if (await tokens.UpdateFineGrainedAsync(user.Id, id, request, HttpContext.RequestAborted) is { } error)
             return FormErrors(error);
+        await tokens.SetNetworksAsync(user.Id, id, networks!, HttpContext.RequestAborted);
         Flash = "Updated fine-grained personal access token.";
         return RedirectToPage(new { id });
     }

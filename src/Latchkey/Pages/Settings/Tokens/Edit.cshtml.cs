@@ -27,6 +27,7 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
     {
         public string? Note { get; set; }
         public List<string> Scopes { get; set; } = [];
+        public string? AllowedNetworks { get; set; }
     }
 
     public async Task<IActionResult> OnGetAsync(long id)
@@ -36,7 +37,7 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
             return Challenge();
         if (!await LoadAsync(user, id))
             return NotFound();
-        Input = new InputModel { Note = Token.Note, Scopes = Token.ScopeList.ToList() };
+        Input = new InputModel { Note = Token.Note, Scopes = Token.ScopeList.ToList(), AllowedNetworks = TokenForm.NetworksText(Token) };
         return Page();
     }
 
@@ -50,10 +51,12 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
         TokenForm.ReportBindingErrors(ModelState);
         var note = TokenForm.CheckNote(Input.Note, ModelState);
         TokenForm.CheckScopes(Input.Scopes, user, ModelState);
+        var networks = TokenForm.CheckNetworks(Input.AllowedNetworks, ModelState);
         if (!ModelState.IsValid)
             return FormErrors();
         if (await tokens.UpdateAsync(user, id, note!, Input.Scopes, HttpContext.RequestAborted) is { } error)
             return FormErrors(error);
+        await tokens.SetNetworksAsync(user.Id, id, networks!, HttpContext.RequestAborted);
         Flash = "Updated personal access token.";
         return RedirectToPage(new { id });
     }

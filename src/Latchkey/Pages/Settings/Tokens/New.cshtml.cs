@@ -26,6 +26,7 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
         public string? Expiration { get; set; }
         public DateOnly? CustomDate { get; set; }
         public List<string> Scopes { get; set; } = [];
+        public string? AllowedNetworks { get; set; }
     }
 
     /// <summary>
@@ -65,11 +66,12 @@ public sealed class NewTokenModel(UserManager<User> users, TokenIssuer tokens, T
         TokenForm.CheckScopes(Input.Scopes, user, ModelState);
         if (!lifetime.Classic.TryResolve(Input.Expiration, Input.CustomDate, clock.GetUtcNow().UtcDateTime, out var expiresAt, out var expiryError))
             ModelState.AddModelError(string.Empty, expiryError!);
+        var networks = TokenForm.CheckNetworks(Input.AllowedNetworks, ModelState);
 
         if (!ModelState.IsValid)
             return FormErrors();
 
-        var (token, plaintext, error) = await tokens.CreateClassicAsync(user, note!, Input.Scopes, expiresAt, HttpContext.RequestAborted);
+        var (token, plaintext, error) = await tokens.CreateClassicAsync(user, note!, Input.Scopes, expiresAt, HttpContext.RequestAborted, networks);
         if (error is not null)
             return FormErrors(error);
         TempData[TokensIndexModel.NewTokenKey] = plaintext;

@@ -31,6 +31,18 @@ public static class TokenForm
             policy.Choices);
     }
 
+    /// <summary>The Allowed networks field, parsed; null (and a form error) when a line is not an address or range.</summary>
+    public static List<System.Net.IPNetwork>? CheckNetworks(string? text, ModelStateDictionary state)
+    {
+        var (networks, error) = AllowedNetworks.Parse(text);
+        if (networks is null)
+            state.AddModelError(string.Empty, "Allowed networks: " + error);
+        return networks;
+    }
+
+    /// <summary>A token's allowed networks as the field shows them.</summary>
+    public static string NetworksText(PersonalAccessToken token) => string.Join('\n', AllowedNetworks.Lines(token.AllowedNetworks));
+
     /// <summary>Model binding problems (say a custom date that is not a date) are reported, not thrown.</summary>
     public static void ReportBindingErrors(ModelStateDictionary state)
     {
