@@ -63,7 +63,7 @@ public static class CredentialRevocation
 
         foreach (var credential in credentials.Distinct(StringComparer.Ordinal))
         {
-            if (await tokens.FindLiveAsync(credential!.Trim(), ct) is { } token)
+            if (await tokens.FindLiveAsync(credential!.Trim(), "a leak report to POST /api/v3/credentials/revoke", ct) is { } token)
                 await tokens.RevokeAsync(token, "reported as leaked through the credential revocation API", ct);
         }
         context.Response.StatusCode = StatusCodes.Status202Accepted;

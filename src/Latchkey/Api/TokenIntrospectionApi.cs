@@ -36,7 +36,8 @@ public static class TokenIntrospectionApi
         [property: JsonPropertyName("repository_selection")] string? RepositorySelection,
         [property: JsonPropertyName("repositories")] IReadOnlyList<TokenRepositoryDto>? Repositories,
         [property: JsonPropertyName("permissions")] IReadOnlyDictionary<string, string>? Permissions,
-        [property: JsonPropertyName("allowed_networks")] IReadOnlyList<string> AllowedNetworks);
+        [property: JsonPropertyName("allowed_networks")] IReadOnlyList<string> AllowedNetworks,
+        [property: JsonPropertyName("canary")] bool Canary);
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
@@ -150,7 +151,7 @@ public static class TokenIntrospectionApi
         {
             return new TokenDto(token.Id, "classic", token.Note, null, owner, token.LastEight,
                 token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
-                token.ScopeList, null, null, null, Tokens.AllowedNetworks.Lines(token.AllowedNetworks));
+                token.ScopeList, null, null, null, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary);
         }
         var selection = token.RepositoryAccess switch
         {
@@ -161,6 +162,6 @@ public static class TokenIntrospectionApi
         var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
         return new TokenDto(token.Id, "fine_grained", token.Note, token.Description, owner, token.LastEight,
             token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
-            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions, Tokens.AllowedNetworks.Lines(token.AllowedNetworks));
+            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary);
     }
 }

@@ -111,7 +111,8 @@ public sealed class CredentialReader(TokenVerifier tokens, CredentialThrottle th
 
         // A mistyped or invented token fails its checksum here, before any database read.
         var remote = context.Connection.RemoteIpAddress;
-        var use = new TokenUse(remote?.ToString(), context.Request.Headers.UserAgent.ToString(), remote);
+        var use = new TokenUse(remote?.ToString(), context.Request.Headers.UserAgent.ToString(), remote,
+            $"{context.Request.Method} {context.Request.PathBase}{context.Request.Path}");
         var check = await tokens.VerifyAsync(secret, use, context.RequestAborted);
         metrics.TokenVerification(check.Result switch
         {

@@ -114,7 +114,7 @@ public sealed class PushProtection(LeakedTokens tokens, SecurityLogWriter log, D
             var parts = line.Split('\t');
             if (parts.Length != 3 || !TokenFormat.TryParse(parts[2], out _))
                 continue;
-            if (await tokens.FindLiveAsync(parts[2], ct) is { } token && session.Findings.All(f => f.Token.Id != token.Id))
+            if (await tokens.FindLiveAsync(parts[2], $"a push to {repo.Owner?.UserName}/{repo.Name}, in {parts[1]}", ct) is { } token && session.Findings.All(f => f.Token.Id != token.Id))
                 session.Findings.Add(new PushFinding(parts[0], parts[1], token));
         }
 

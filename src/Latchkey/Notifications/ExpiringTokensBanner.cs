@@ -12,7 +12,7 @@ public sealed class ExpiringTokensBanner(LatchkeyDb db, TimeProvider clock, Toke
         var now = clock.GetUtcNow().UtcDateTime;
         var horizon = now.AddDays(7);
         var tokens = await db.Tokens.AsNoTracking()
-            .Where(t => t.UserId == userId && ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.HasLifetimeLimit))
+            .Where(t => t.UserId == userId && !t.IsCanary && ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.HasLifetimeLimit))
             .ToListAsync(ct);
         return tokens.Count(t => lifetime.EffectiveExpiry(t) is { } at && at > now && at <= horizon);
     }

@@ -37,7 +37,7 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
         var now = clock.GetUtcNow().UtcDateTime;
         var horizon = now.AddDays(7);
         var candidates = await db.Tokens.AsNoTracking().Include(t => t.User)
-            .Where(t => ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.HasLifetimeLimit))
+            .Where(t => !t.IsCanary && ((t.ExpiresAt != null && t.ExpiresAt <= horizon) || lifetime.HasLifetimeLimit))
             .ToListAsync(ct);
         var sent = 0;
         foreach (var token in candidates)

@@ -38,12 +38,22 @@ public static class SecurityActions
     public const string GitFetch = "git.fetch";
     public const string GitPush = "git.push";
     public const string PushBlocked = "git.push_protection_block";
+    public const string CanaryCreated = "personal_access_token.canary_create";
+    public const string CanaryTripped = "personal_access_token.canary_tripped";
 }
 
 /// <summary>Writes security log entries, with the request's address and user agent.</summary>
 public sealed class SecurityLogWriter(LatchkeyDb db, TimeProvider clock, IHttpContextAccessor http)
 {
     public const int MaxDetailLength = 500;
+
+    /// <summary>The address and user agent of the request being served (nulls outside one).</summary>
+    public (string? Address, string? UserAgent) Where()
+    {
+        var request = http.HttpContext;
+        var agent = request?.Request.Headers.UserAgent.ToString();
+        return (request?.Connection.RemoteIpAddress?.ToString(), Clip(TokenFormat.RedactOrNull(agent), 200));
+    }
 
     public async Task RecordAsync(long userId, string action, string? detail = null, bool succeeded = true,
         ITokenRecord? token = null, User? actor = null, CancellationToken ct = default)

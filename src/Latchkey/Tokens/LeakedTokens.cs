@@ -9,15 +9,23 @@ namespace Latchkey.Tokens;
 /// recognised by their plaintext, revoked at once, the owner told in the security log and by mail.
 /// </summary>
 public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, TokenPolicies policies, SecurityLogWriter log,
-    Notifications.Mailer mailer, ILogger<LeakedTokens> logger)
+    Notifications.Mailer mailer, CanaryTokens canaries, ILogger<LeakedTokens> logger)
 {
-    /// <summary>The stored token behind a plaintext, if it exists and has not expired.</summary>
-    public async Task<PersonalAccessToken?> FindLiveAsync(string presented, CancellationToken ct)
+    /// <summary>
+    /// The stored token behind a plaintext, if it exists and has not expired. A canary is reported
+    /// (<paramref name="where"/>: where it was found) and is as absent as an unknown token.
+    /// </summary>
+    public async Task<PersonalAccessToken?> FindLiveAsync(string presented, string where, CancellationToken ct)
     {
         if (!TokenFormat.TryParse(presented, out _))
             return null;
         await policies.RefreshAsync(ct);
         var token = await TokenVerifier.FindByDigestAsync(db, digest.Compute(presented), ct);
+        if (token is { IsCanary: true })
+        {
+            await canaries.TripAsync(token, where, ct);
+            return null;
+        }
         return token is not null && (lifetime.EffectiveExpiry(token) is not { } expiry || clock.GetUtcNow().UtcDateTime < expiry) ? token : null;
     }
 
@@ -31,7 +39,7 @@ public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
         var leaked = new List<PersonalAccessToken>();
         foreach (System.Text.RegularExpressions.Match match in TokenFormat.Shape().Matches(text))
         {
-            if (await FindLiveAsync(match.Value, ct) is { } token && leaked.All(t => t.Id != token.Id))
+            if (await FindLiveAsync(match.Value, where, ct) is { } token && leaked.All(t => t.Id != token.Id))
                 leaked.Add(token);
         }
         foreach (var token in leaked)

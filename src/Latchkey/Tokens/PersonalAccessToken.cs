@@ -34,6 +34,16 @@ public sealed class PersonalAccessToken : ITokenRecord
     public DateTime? SecretHandoverUntil { get; set; }
     public string? LastUsedIp { get; set; }
 
+    /// <summary>
+    /// A canary (<see cref="CanaryTokens"/>): shaped like a real token, authorizes nothing; presented
+    /// anywhere it answers as an unknown token would and tells its owner.
+    /// </summary>
+    public bool IsCanary { get; set; }
+
+    /// <summary>How often the canary was presented, and when last.</summary>
+    public int CanaryTrips { get; set; }
+    public DateTime? CanaryLastTrippedAt { get; set; }
+
     /// <summary>The networks the token may be used from, one CIDR per line (<see cref="Tokens.AllowedNetworks.Parse(string?)"/>); null: anywhere.</summary>
     public string? AllowedNetworks { get; set; }
     public string? LastUsedUserAgent { get; set; }

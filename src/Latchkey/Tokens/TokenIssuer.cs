@@ -77,7 +77,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         long userId, FineGrainedRequest request, DateTime expiresAt, CancellationToken ct, IReadOnlyCollection<System.Net.IPNetwork>? allowedNetworks = null)
     {
         var limit = options.Value.MaxFineGrainedPerUser;
-        if (await db.Tokens.CountAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained, ct) >= limit)
+        if (await db.Tokens.CountAsync(t => t.UserId == userId && t.Kind == TokenKind.FineGrained && !t.IsCanary, ct) >= limit)
             return (null, null, $"You have reached the limit of {limit} fine-grained personal access tokens. Delete one you no longer use first.");
         if (expiresAt <= clock.GetUtcNow().UtcDateTime)
             return (null, null, "The expiration must be in the future.");
@@ -191,13 +191,13 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
 
     public Task<List<PersonalAccessToken>> ListAsync(long userId, TokenKind kind, CancellationToken ct) =>
         db.Tokens.AsNoTracking().Include(t => t.Repositories)
-            .Where(t => t.UserId == userId && t.Kind == kind)
+            .Where(t => t.UserId == userId && t.Kind == kind && !t.IsCanary)
             .OrderByDescending(t => t.Id)
             .ToListAsync(ct);
 
-    /// <summary>The user's own token, or null (another user's token is as absent as a missing one).</summary>
+    /// <summary>The user's own token, or null (another user's token, or a canary, is as absent as a missing one).</summary>
     public Task<PersonalAccessToken?> FindAsync(long userId, long tokenId, CancellationToken ct) =>
-        db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
+        db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && !t.IsCanary, ct);
 
     /// <summary>Changes the note and scopes (classic tokens may change scopes, as on GitHub); the secret stays. Null when done, else why not.</summary>
     public async Task<string?> UpdateAsync(User owner, long tokenId, string note, IEnumerable<string> scopes, CancellationToken ct)
@@ -382,8 +382,9 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     /// <summary>Deletes the user's tokens (of one kind, or all when <paramref name="kind"/> is null); <paramref name="by"/> says who asked, in the security log.</summary>
     public async Task<int> RevokeAllAsync(long userId, string by, CancellationToken ct, TokenKind? kind = null)
     {
-        var doomed = await db.Tokens.AsNoTracking().Include(t => t.Repositories).Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ToListAsync(ct);
-        var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || t.Kind == kind)).ExecuteDeleteAsync(ct);
+        // A list's "Revoke all" leaves the canaries, which are not on it.
+        var doomed = await db.Tokens.AsNoTracking().Include(t => t.Repositories).Where(t => t.UserId == userId && (kind == null || (t.Kind == kind && !t.IsCanary))).ToListAsync(ct);
+        var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || (t.Kind == kind && !t.IsCanary))).ExecuteDeleteAsync(ct);
         foreach (var token in doomed)
             await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens {by}", token: token, ct: ct);
         return count;

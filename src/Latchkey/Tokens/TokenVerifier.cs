@@ -24,14 +24,15 @@ public enum TokenCheckResult
 public sealed record TokenCheck(TokenCheckResult Result, TokenSnapshot? Token = null, User? User = null);
 
 /// <summary>Who is presenting a token, for "last used" and the security log.</summary>
-public sealed record TokenUse(string? IpAddress, string? UserAgent, System.Net.IPAddress? Address = null);
+/// <param name="Attempted">What the request was ("GET /api/v3/user"), for a canary's report.</param>
+public sealed record TokenUse(string? IpAddress, string? UserAgent, System.Net.IPAddress? Address = null, string? Attempted = null);
 
 /// <summary>
 /// The hot path of every token request, and nothing else: parse and checksum, digest, the epoch,
 /// the cache or one indexed lookup, expiry and suspension, a coalesced "last used" write.
 /// </summary>
 public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log,
-    TokenCache cache, IHotReads hot, TokenPolicies policies)
+    TokenCache cache, IHotReads hot, TokenPolicies policies, CanaryTokens canaries)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -53,6 +54,12 @@ public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvide
             var found = await FindByDigestAsync(db, key, ct);
             if (found?.User is null)
                 return new TokenCheck(TokenCheckResult.Unknown);
+            // A canary is never cached: each presentation is reported, and answered as an unknown token.
+            if (found.IsCanary)
+            {
+                await canaries.TripAsync(found, use.Attempted ?? "a request", ct);
+                return new TokenCheck(TokenCheckResult.Unknown);
+            }
             entry = new TokenCache.Entry(TokenSnapshot.Of(found), found.User);
             cache.Keep(key, epoch, entry);
         }

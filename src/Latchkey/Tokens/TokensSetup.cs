@@ -18,6 +18,7 @@ public static class TokensSetup
         builder.Services.AddScoped<TokenInventory>();
         builder.Services.AddScoped<TokenVerifier>();
         builder.Services.AddScoped<LeakedTokens>();
+        builder.Services.AddScoped<CanaryTokens>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();
         builder.Services.AddValidatedOptions<ThrottleOptions, ThrottleOptions.Validator>("Security");

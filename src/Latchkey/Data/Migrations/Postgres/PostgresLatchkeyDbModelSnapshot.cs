@@ -442,6 +442,12 @@ namespace Latchkey.Data.Migrations.Postgres
                         .HasMaxLength(2200)
                         .HasColumnType("character varying(2200)");
 
+                    b.Property<DateTime?>("CanaryLastTrippedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("CanaryTrips")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -460,6 +466,9 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<string>("HashedToken")
                         .HasMaxLength(44)
                         .HasColumnType("character varying(44)");
+
+                    b.Property<bool>("IsCanary")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("Kind")
                         .HasColumnType("integer");

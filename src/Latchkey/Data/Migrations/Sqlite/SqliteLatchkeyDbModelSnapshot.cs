@@ -421,6 +421,12 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .HasMaxLength(2200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CanaryLastTrippedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("CanaryTrips")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -439,6 +445,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<string>("HashedToken")
                         .HasMaxLength(44)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsCanary")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
