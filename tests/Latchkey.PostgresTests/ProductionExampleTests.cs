@@ -17,6 +17,7 @@ public sealed class ProductionExampleTests
         var data = Directory.CreateTempSubdirectory("latchkey-example-").FullName;
         var settings = await TestDatabase.SettingsForAsync(data);
         settings["Proxy:KnownProxies"] = "127.0.0.1";
+        settings["Latchkey:DrainDelay"] = "00:00:05";
         ServerProcess? one = null, two = null;
         NginxProxy? nginx = null;
         try
