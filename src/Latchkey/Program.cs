@@ -80,6 +80,8 @@ public partial class Program
         // Production: forwarded headers from known proxies, health probes
         builder.AddProxySupport();
         builder.AddHealth();
+        // Stopping behind a load balancer: out of rotation first (Latchkey:DrainDelay), then the port closes
+        builder.AddDraining();
         // Metrics for operators (OpenTelemetry; a Prometheus scrape at /api/v3/metrics), off by default
         builder.AddObservability();
         // The web UI
@@ -101,6 +103,7 @@ public partial class Program
         app.UseProxySupport();
         app.UseDoorTags();
         app.UseRequestLog();
+        app.UseDraining();
         app.UseSecurityHeaders();
         app.UseHttpsPolicy();
         app.UseLatchkeyErrors();

@@ -1,20 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using Latchkey.Tests.Support;
 
 namespace Latchkey.Tests;
-
-/// <summary>A test that needs nginx too: skipped with a reason without it, unless LATCHKEY_REQUIRE_ALL=1.</summary>
-public sealed class NginxFactAttribute : Xunit.FactAttribute
-{
-    public NginxFactAttribute()
-    {
-        if (TestDatabase.SkipReason is { } reason)
-            Skip = reason;
-        else if (ProductionExampleTests.Nginx is null && Environment.GetEnvironmentVariable("LATCHKEY_REQUIRE_ALL") != "1")
-            Skip = "nginx is not installed (apt-get install nginx): the production example is not tested here.";
-    }
-}
 
 /// <summary>
 /// README's "Running in production" example, as written: PostgreSQL, two nodes on loopback ports, and
@@ -24,50 +11,22 @@ public sealed class ProductionExampleTests
 {
     private const string Password = "production example passphrase";
 
-    private static readonly string[] NginxPlaces = ["/usr/sbin/nginx", "/usr/bin/nginx"];
-
-    public static string? Nginx => NginxPlaces.FirstOrDefault(File.Exists);
-
-    private static async Task<int> RunNginxAsync(string config, params string[] args)
-    {
-        var info = new ProcessStartInfo(Nginx ?? throw new InvalidOperationException("nginx is required (apt-get install nginx)")) { UseShellExecute = false, RedirectStandardError = true };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(config);
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"nginx {string.Join(' ', args)} failed: {error}");
-        return process.ExitCode;
-    }
-
     [NginxFact]
     public async Task Two_nodes_behind_nginx_serve_the_whole_journey()
     {
         var data = Directory.CreateTempSubdirectory("latchkey-example-").FullName;
-        var prefix = Directory.CreateTempSubdirectory("latchkey-nginx-").FullName;
         var settings = await TestDatabase.SettingsForAsync(data);
         settings["Proxy:KnownProxies"] = "127.0.0.1";
+        settings["Latchkey:DrainDelay"] = "00:00:05";
         ServerProcess? one = null, two = null;
-        var config = Path.Combine(prefix, "nginx.conf");
-        var nginxStarted = false;
+        NginxProxy? nginx = null;
         try
         {
             one = await ServerProcess.StartAsync(data, settings);
             two = await ServerProcess.StartAsync(data, settings);
-            var front = ServerProcess.FreePort();
-            var text = (await File.ReadAllTextAsync(SourceTree.PathOf("deploy", "nginx.conf")))
-                .Replace("/tmp/latchkey-nginx", prefix, StringComparison.Ordinal)
-                .Replace("127.0.0.1:8080", $"127.0.0.1:{front}", StringComparison.Ordinal)
-                .Replace("127.0.0.1:5001", one.BaseAddress.Authority, StringComparison.Ordinal)
-                .Replace("127.0.0.1:5002", two.BaseAddress.Authority, StringComparison.Ordinal);
-            Assert.Contains(one.BaseAddress.Authority, text, StringComparison.Ordinal);
-            await File.WriteAllTextAsync(config, text);
-            await RunNginxAsync(config);
-            nginxStarted = true;
+            nginx = await NginxProxy.StartAsync(one.BaseAddress, two.BaseAddress);
 
-            var site = new Uri($"http://127.0.0.1:{front}/");
+            var site = nginx.Site;
             using var web = new WebSession(site);
             await web.SignUpAsync("erin", Password);
             await web.CreateRepositoryAsync("behind-nginx", isPrivate: true, addReadme: true);
@@ -105,8 +64,8 @@ public sealed class ProductionExampleTests
         }
         finally
         {
-            if (nginxStarted)
-                await RunNginxAsync(config, "-s", "quit");
+            if (nginx is not null)
+                await nginx.DisposeAsync();
             foreach (var node in new[] { one, two })
             {
                 if (node is not null)
@@ -114,7 +73,6 @@ public sealed class ProductionExampleTests
             }
             await TestDatabase.DropAsync(data);
             Directory.Delete(data, recursive: true);
-            Directory.Delete(prefix, recursive: true);
         }
     }
 }

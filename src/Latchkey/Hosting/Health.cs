@@ -7,7 +7,8 @@ namespace Latchkey.Hosting;
 
 /// <summary>
 /// For load balancers and orchestrators: /healthz says the process is alive (no dependencies);
-/// /readyz says this node can serve: database reachable, repositories directory writable, git present.
+/// /readyz says this node can serve: database reachable, repositories directory writable, git present,
+/// and not stopping (from SIGTERM on it answers 503, <see cref="Draining"/>).
 /// Both answer plain text, need no credentials and are exempt from the HTTPS redirect.
 /// </summary>
 public static class Health
@@ -21,7 +22,8 @@ public static class Health
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseCheck>("database", tags: [Ready])
             .AddCheck<RepositoriesCheck>("repositories", tags: [Ready])
-            .AddCheck<GitCheck>("git", tags: [Ready]);
+            .AddCheck<GitCheck>("git", tags: [Ready])
+            .AddCheck<DrainingCheck>("draining", tags: [Ready]);
         return builder;
     }
 
@@ -78,6 +80,12 @@ public static class Health
                 return HealthCheckResult.Unhealthy("the repositories directory is not writable", e);
             }
         }
+    }
+
+    private sealed class DrainingCheck(Draining draining) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(draining.IsDraining ? HealthCheckResult.Unhealthy("the node is stopping") : HealthCheckResult.Healthy());
     }
 
     private sealed class GitCheck : IHealthCheck

@@ -9,6 +9,7 @@ namespace Latchkey.Tests.Production;
 /// <summary>
 /// Graceful shutdown: at SIGTERM a node stops taking new connections, lets a push that is already
 /// running finish, and exits cleanly; a push that outlasts Latchkey:ShutdownTimeout is cut and moves no ref.
+/// With Latchkey:DrainDelay it first stays in a load balancer's view for the delay, not ready.
 /// </summary>
 public sealed class ShutdownTests
 {
@@ -40,11 +41,13 @@ public sealed class ShutdownTests
         return (body.ToArray(), commit);
     }
 
-    private static async Task<(ServerProcess Node, string Data, string Token)> StartWithRepositoryAsync(string shutdownTimeout)
+    private static async Task<(ServerProcess Node, string Data, string Token)> StartWithRepositoryAsync(string shutdownTimeout, string? drainDelay = null)
     {
         var data = Directory.CreateTempSubdirectory("latchkey-shutdown-").FullName;
         var settings = await TestDatabase.SettingsForAsync(data);
         settings["Latchkey:ShutdownTimeout"] = shutdownTimeout;
+        if (drainDelay is not null)
+            settings["Latchkey:DrainDelay"] = drainDelay;
         var node = await ServerProcess.StartAsync(data, settings);
         using var web = new WebSession(node.BaseAddress);
         await web.SignUpAsync("carol", Password);
@@ -158,6 +161,75 @@ public sealed class ShutdownTests
         {
             await CleanUpAsync(node, data);
         }
+    }
+
+    [Fact]
+    public async Task With_a_drain_delay_a_stopping_node_says_not_ready_refuses_new_reads_serves_a_push_then_closes_its_port()
+    {
+        var (node, data, token) = await StartWithRepositoryAsync("00:01:00", drainDelay: "00:00:04");
+        try
+        {
+            using var git = new GitClient();
+            var (body, commit) = await PushOfOneCommitAsync(git);
+            using var http = new HttpClient { BaseAddress = node.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+            var watch = Stopwatch.StartNew();
+            var stopped = node.StopAsync(TimeSpan.FromSeconds(60));
+
+            // Readiness fails at once, so that a load balancer takes the node out.
+            var deadline = DateTime.UtcNow.AddSeconds(3);
+            HttpStatusCode ready;
+            string readiness;
+            do
+            {
+                using var probe = await http.GetAsync("readyz");
+                (ready, readiness) = (probe.StatusCode, await probe.Content.ReadAsStringAsync());
+            }
+            while (ready == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
+            Assert.Contains("draining: Unhealthy (the node is stopping)", readiness, StringComparison.Ordinal);
+
+            // A new read is refused with nothing done, for a proxy to repeat elsewhere; liveness still answers.
+            using (var read = await http.GetAsync("carol/landing.git/info/refs?service=git-upload-pack"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, read.StatusCode);
+                Assert.Contains("close", read.Headers.Connection);
+                Assert.Contains("stopping", await read.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+            using (var live = await http.GetAsync("healthz"))
+                Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+
+            // A push (a POST, which no proxy repeats) is still served, and lands.
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-git-receive-pack-request");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "carol/landing.git/git-receive-pack") { Content = content };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("carol:" + token)));
+            using (var push = await http.SendAsync(request))
+            {
+                var result = await push.Content.ReadAsStringAsync();
+                Assert.Equal(HttpStatusCode.OK, push.StatusCode);
+                Assert.Contains("ok refs/heads/main", result, StringComparison.Ordinal);
+            }
+            Assert.False(node.HasExited, "the node exited before its drain delay ended");
+            Assert.True(await AcceptsConnectionsAsync(node), "the node closed its port before its drain delay ended");
+
+            // Then the port closes and the node exits cleanly.
+            Assert.Equal(0, await stopped);
+            Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(3.5), $"the node stopped {watch.Elapsed} after SIGTERM, within its 4 s drain delay");
+            Assert.False(await AcceptsConnectionsAsync(node));
+            Assert.Contains("draining for 4 s", node.Output, StringComparison.Ordinal);
+            Assert.Equal(commit, (await BranchOnDiskAsync(git, data)).Output.Trim());
+        }
+        finally
+        {
+            await CleanUpAsync(node, data);
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_drain_delay_stops_the_server_at_start_with_the_setting_named()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Latchkey:DrainDelay"] = "-00:00:01" }));
+        Assert.Contains("Latchkey:DrainDelay", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -53,9 +53,10 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node on <paramref name="dataDirectory"/> and waits until /readyz answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings)
+    /// <param name="port">The loopback port to listen on (a restart takes its predecessor's); a free one when null.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, int? port = null)
     {
-        var port = FreePort();
+        port ??= FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
