@@ -116,6 +116,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", HasRepository: false),
         new("POST", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", "{\"action\":\"revoke\",\"pat_ids\":[999999]}", HasRepository: false),
         new("GET", "/api/v3/admin/token-policies", "admin/token-policies", HasRepository: false),
+        new("GET", "/api/v3/admin/audit-log", "admin/audit-log", HasRepository: false),
         // The built-in limit made explicit: nothing this class's tokens do changes.
         new("PUT", "/api/v3/admin/token-policies", "admin/token-policies", "{\"fine_grained\":{\"max_lifetime_days\":366}}", HasRepository: false),
         new("PUT", "/api/v3/users/{username}/suspended", "users/nobody-{n}/suspended", HasRepository: false),

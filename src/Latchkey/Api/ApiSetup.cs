@@ -45,6 +45,7 @@ public static class ApiSetup
         api.MapTokenIntrospectionApi();
         api.MapTokenInventoryApi();
         api.MapTokenPolicyApi();
+        api.MapAuditLogApi();
         api.MapBranchApi();
         api.MapGitDataApi();
         api.MapArchiveApi();

@@ -108,6 +108,7 @@ public static class SecurityLogSetup
     {
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<SecurityLogWriter>();
+        builder.Services.AddScoped<AuditLogSearch>();
         return builder;
     }
 }
