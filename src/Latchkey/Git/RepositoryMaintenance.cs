@@ -251,14 +251,7 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
     /// <summary>One git command under the watchdog: its stdin stays open (and unwritten) until git ends.</summary>
     private static async Task<GitResult> RunAsync(string repoPath, string[] step, CancellationToken ct)
     {
-        var info = GitCommand.StartInfo(repoPath, step);
-        info.ArgumentList.Insert(0, "git");
-        info.ArgumentList.Insert(0, "latchkey-maintenance");
-        info.ArgumentList.Insert(0, Watchdog);
-        info.ArgumentList.Insert(0, "-c");
-        info.FileName = "bash";
-        ServerLifeline.Attach(info);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("git could not be started.");
+        using var process = Process.Start(StartInfo(repoPath, step)) ?? throw new InvalidOperationException("git could not be started.");
         try
         {
             var stdout = process.StandardOutput.ReadToEndAsync(ct);
@@ -273,6 +266,19 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
                 process.Kill(entireProcessTree: true);
             process.StandardInput.Close();
         }
+    }
+
+    /// <summary>git with <paramref name="gitArguments"/> in <paramref name="repoPath"/>, started by the watchdog in a session of its own; keep its stdin open while it runs.</summary>
+    public static ProcessStartInfo StartInfo(string repoPath, IEnumerable<string> gitArguments)
+    {
+        var info = GitCommand.StartInfo(repoPath, gitArguments);
+        info.ArgumentList.Insert(0, "git");
+        info.ArgumentList.Insert(0, "latchkey-maintenance");
+        info.ArgumentList.Insert(0, Watchdog);
+        info.ArgumentList.Insert(0, "-c");
+        info.FileName = "bash";
+        ServerLifeline.Attach(info);
+        return info;
     }
 
     private static string NameThisProcess()
