@@ -355,8 +355,8 @@ public sealed class RepositoryMaintenanceTests
                 var push = await git.PushAsync(work, nodes[i % 2].Url($"/{User}/kept.git"), User, token, "HEAD:main");
                 Assert.True(push.Succeeded, push.ToString());
             }
-            // Both nodes poll every 5 s: three rounds in which a run would show.
-            await Task.Delay(RepositoryMaintenance.Period * 3);
+            // Both nodes poll every 5 s: two rounds in which a run would show.
+            await Task.Delay(RepositoryMaintenance.Period * 2);
             Assert.All(nodes, n => Assert.Contains("Repository maintenance: after 3 push(es)", n.Output, StringComparison.Ordinal));
             Assert.Equal(0L, Convert.ToInt64(await TestDatabase.ExecuteAsync(data, "SELECT \"MaintenanceRuns\" FROM \"Repositories\""), System.Globalization.CultureInfo.InvariantCulture));
             Assert.DoesNotContain(nodes, n => n.Output.Contains($"Repository maintenance of {id} started", StringComparison.Ordinal));
