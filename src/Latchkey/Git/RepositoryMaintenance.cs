@@ -186,6 +186,10 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
         {
             failure = "the server is stopping";
         }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+        {
+            failure = "git could not be run: " + e.Message;
+        }
         finally
         {
             await work.CancelAsync();
