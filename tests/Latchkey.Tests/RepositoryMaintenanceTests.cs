@@ -322,6 +322,107 @@ public sealed class RepositoryMaintenanceTests
     }
 
     [Fact]
+    public async Task A_server_killed_mid_repack_leaves_no_git_running_and_its_next_start_maintains_the_repository()
+    {
+        var data = Directory.CreateTempSubdirectory("latchkey-maintenance-crash-").FullName;
+        // A git whose repack takes minutes while the flag file exists (a large repository), git itself otherwise.
+        var tools = Directory.CreateTempSubdirectory("latchkey-slow-git-").FullName;
+        var slow = Path.Combine(tools, "slow");
+        await File.WriteAllTextAsync(slow, "");
+        var realGit = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':').Select(d => Path.Combine(d, "git")).First(File.Exists);
+        var wrapper = Path.Combine(tools, "git");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/bash\nif [ \"$1\" = repack ] && [ -e '{slow}' ]; then sleep 297.5; fi\nexec '{realGit}' \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var environment = new Dictionary<string, string> { ["PATH"] = tools + ":" + Environment.GetEnvironmentVariable("PATH") };
+        var settings = await TestDatabase.SettingsForAsync(data);
+        settings["Git:MaintenanceAfterPushes"] = "2";
+        settings["Git:MaintenanceIdleSeconds"] = "0";
+        List<(int Pid, string Command)> Repacks() => Running(c => c.Contains(wrapper + " repack", StringComparison.Ordinal) || c == "sleep 297.5");
+        ServerProcess? node = null;
+        try
+        {
+            node = await ServerProcess.StartAsync(data, settings, environment);
+            using var web = new WebSession(node.BaseAddress);
+            await web.SignUpAsync(User, Password);
+            await web.CreateRepositoryAsync("kept", isPrivate: true, addReadme: true);
+            var token = await web.CreateTokenAsync("pushes", ["repo"]);
+            using var git = new GitClient();
+            var url = node.Url($"/{User}/kept.git");
+            Assert.True((await git.CloneAsync(url, "work", User, token)).Succeeded);
+            var work = Path.Combine(git.WorkDirectory, "work");
+            for (var i = 0; i < 2; i++)
+            {
+                await git.CommitFileAsync("work", $"crash-{i}.txt", $"{i}\n", $"Push {i}");
+                var push = await git.PushAsync(work, url, User, token, "HEAD:main");
+                Assert.True(push.Succeeded, push.ToString());
+            }
+            var id = Convert.ToInt64(await TestDatabase.ExecuteAsync(data, "SELECT \"Id\" FROM \"Repositories\""), System.Globalization.CultureInfo.InvariantCulture);
+            var first = node;
+            await WaitUntilAsync(() => first.Output.Contains($"Repository maintenance of {id} started", StringComparison.Ordinal) && Repacks().Count >= 2,
+                "maintenance to reach the repack", [first]);
+
+            // kill -9: nothing of the repack outlives the server by more than a moment.
+            await node.KillAsync();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (Repacks().Count > 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the repack outlived the server by 10 s: " + string.Join(", ", Repacks()));
+                await Task.Delay(50);
+            }
+            Assert.NotNull(await TestDatabase.ExecuteAsync(data, "SELECT \"MaintenanceHolder\" FROM \"Repositories\""));
+            await node.DisposeAsync();
+            node = null;
+
+            // The next start on this host frees the dead process's lease and maintains the repository.
+            File.Delete(slow);
+            node = await ServerProcess.StartAsync(data, settings, environment);
+            var second = node;
+            await WaitUntilAsync(() => second.Output.Contains($"Repository maintenance of {id} finished", StringComparison.Ordinal), "maintenance after the restart", [second]);
+            Assert.Contains($"released the lease on {id}", second.Output, StringComparison.Ordinal);
+            Assert.Equal(1L, Convert.ToInt64(await TestDatabase.ExecuteAsync(data, "SELECT \"MaintenanceRuns\" FROM \"Repositories\""), System.Globalization.CultureInfo.InvariantCulture));
+            var bare = Directory.GetDirectories(Path.Combine(data, "repositories"), "*.git", SearchOption.AllDirectories).Single();
+            Assert.NotEmpty(Bitmaps(bare));
+            await FsckAsync(git, bare);
+            var clone = await git.RunAsync(null, User, token, "clone", "--bare", "--quiet", second.Url($"/{User}/kept.git"), "after.git");
+            Assert.True(clone.Succeeded, clone.ToString());
+            Assert.Equal((await git.RunAsync(work, null, null, "rev-parse", "HEAD")).Output.Trim(),
+                (await git.RunAsync(null, null, null, "--git-dir", Path.Combine(git.WorkDirectory, "after.git"), "rev-parse", "refs/heads/main")).Output.Trim());
+        }
+        finally
+        {
+            if (node is not null)
+                await node.DisposeAsync();
+            await TestDatabase.DropAsync(data);
+            Directory.Delete(data, recursive: true);
+            Directory.Delete(tools, recursive: true);
+        }
+    }
+
+    /// <summary>Live processes whose command line (arguments joined by spaces) matches.</summary>
+    private static List<(int Pid, string Command)> Running(Func<string, bool> matches)
+    {
+        var found = new List<(int, string)>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid))
+                continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(entry, "stat"));
+                if (stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0] is "Z" or "X")
+                    continue;
+                var command = File.ReadAllText(Path.Combine(entry, "cmdline")).Replace('\0', ' ').Trim();
+                if (matches(command))
+                    found.Add((pid, command));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+
+    [Fact]
     public async Task Two_nodes_on_one_database_maintain_a_repository_once_and_wait_for_each_others_lease()
     {
         // Several nodes share a data directory only with PostgreSQL; on SQLite one process holds it.

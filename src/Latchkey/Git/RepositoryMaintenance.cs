@@ -104,6 +104,14 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
         using var timer = new PeriodicTimer(Period, clock);
         try
         {
+            try
+            {
+                await ReleaseLeasesOfDeadProcessesAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Repository maintenance could not look for leases a crash left: {Error}", e.Message);
+            }
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
@@ -122,6 +130,35 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Frees the leases that server processes of this host held when they died (kill -9, power): their
+    /// git died with them (the watchdog), so the repository need not wait out the lease. A lease names
+    /// its host and process id; one whose process is gone, or is this process (a new instance under a
+    /// reused id: this one has taken no lease yet), is stale. Other hosts' leases run out by themselves.
+    /// </summary>
+    private async Task ReleaseLeasesOfDeadProcessesAsync(CancellationToken ct)
+    {
+        if (!Directory.Exists("/proc/self"))
+            return;
+        var prefix = Environment.MachineName + "/";
+        var held = await WithDbAsync(db => db.Repositories.AsNoTracking()
+            .Where(r => r.MaintenanceHolder != null && r.MaintenanceHolder.StartsWith(prefix))
+            .Select(r => new { r.Id, Holder = r.MaintenanceHolder! })
+            .ToListAsync(ct));
+        foreach (var lease in held)
+        {
+            var parts = lease.Holder.Split('/');
+            if (parts.Length != 3 || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid))
+                continue;
+            if (pid != Environment.ProcessId && Directory.Exists($"/proc/{pid}"))
+                continue;
+            var released = await WithDbAsync(db => db.Repositories.Where(r => r.Id == lease.Id && r.MaintenanceHolder == lease.Holder)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.MaintenanceHolder, (string?)null).SetProperty(r => r.MaintenanceLeaseUntil, (DateTime?)null), ct));
+            if (released == 1)
+                logger.LogInformation("Repository maintenance: released the lease on {RepositoryId} of {Holder}, a process of this host that is gone", lease.Id, lease.Holder);
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a node on <paramref name="dataDirectory"/> and waits until /readyz answers 200.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -67,6 +67,8 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
             info.ArgumentList.Add($"--{key}={value}");
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet could not be started");
         var node = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
