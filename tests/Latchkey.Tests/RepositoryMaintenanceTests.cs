@@ -373,12 +373,15 @@ public sealed class RepositoryMaintenanceTests
             await node.DisposeAsync();
             node = null;
 
-            // The next start on this host frees the dead process's lease and maintains the repository.
+            // On SQLite the next start frees the dead process's lease at once; with PostgreSQL (nodes may
+            // share a host name in containers) the lease runs out first, here moved into the past.
             File.Delete(slow);
+            if (TestDatabase.IsPostgres)
+                await TestDatabase.ExecuteAsync(data, "UPDATE \"Repositories\" SET \"MaintenanceLeaseUntil\" = @until", ("until", DateTime.UtcNow - TimeSpan.FromMinutes(1)));
             node = await ServerProcess.StartAsync(data, settings, environment);
             var second = node;
             await WaitUntilAsync(() => second.Output.Contains($"Repository maintenance of {id} finished", StringComparison.Ordinal), "maintenance after the restart", [second]);
-            Assert.Contains($"released the lease on {id}", second.Output, StringComparison.Ordinal);
+            Assert.Equal(!TestDatabase.IsPostgres, second.Output.Contains($"released the lease on {id}", StringComparison.Ordinal));
             Assert.Equal(1L, Convert.ToInt64(await TestDatabase.ExecuteAsync(data, "SELECT \"MaintenanceRuns\" FROM \"Repositories\""), System.Globalization.CultureInfo.InvariantCulture));
             var bare = Directory.GetDirectories(Path.Combine(data, "repositories"), "*.git", SearchOption.AllDirectories).Single();
             Assert.NotEmpty(Bitmaps(bare));

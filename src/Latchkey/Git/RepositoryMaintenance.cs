@@ -31,7 +31,7 @@ namespace Latchkey.Git;
 /// <see cref="ServerLifeline"/>) sees its stdin, a pipe only the server holds, close and ends git's
 /// whole process group at once, long before another node may take the lease.
 /// </summary>
-public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, RepositoryStore store, IOptions<GitOptions> options, TimeProvider clock, ILogger<RepositoryMaintenance> logger)
+public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, RepositoryStore store, IOptions<GitOptions> options, DatabaseOptions database, TimeProvider clock, ILogger<RepositoryMaintenance> logger)
     : BackgroundService
 {
     public const int MaxHolderLength = 128;
@@ -106,7 +106,8 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
         {
             try
             {
-                await ReleaseLeasesOfDeadProcessesAsync(stoppingToken);
+                if (database.Provider == DatabaseProvider.Sqlite)
+                    await ReleaseLeasesOfDeadProcessesAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -134,10 +135,13 @@ public sealed class RepositoryMaintenance(IServiceScopeFactory scopes, Repositor
     }
 
     /// <summary>
-    /// Frees the leases that server processes of this host held when they died (kill -9, power): their
-    /// git died with them (the watchdog), so the repository need not wait out the lease. A lease names
-    /// its host and process id; one whose process is gone, or is this process (a new instance under a
-    /// reused id: this one has taken no lease yet), is stale. Other hosts' leases run out by themselves.
+    /// With SQLite (one server per data directory), frees the leases that an earlier server process
+    /// held when it died (kill -9, power): its git died with it (the watchdog), so the repository need
+    /// not wait out the lease. A lease names its host and process id; one of this host whose process is
+    /// gone, or is this process (a new instance under a reused id: this one has taken no lease yet), is
+    /// stale; a live one is `latchkey admin maintain`'s. With PostgreSQL leases always run out by
+    /// themselves: nodes in containers may share a host name and process id 1, so a lease that looks
+    /// like this host's may be another node's, running.
     /// </summary>
     private async Task ReleaseLeasesOfDeadProcessesAsync(CancellationToken ct)
     {
