@@ -9,7 +9,8 @@ internal sealed record AdminCommand(
     bool TakesUsername = false,
     bool ReadsPassword = false,
     IReadOnlyList<string>? RequiredOptions = null,
-    IReadOnlyList<string>? Flags = null)
+    IReadOnlyList<string>? Flags = null,
+    string Positional = "<username>")
 {
     public IReadOnlyList<string> Options => RequiredOptions ?? [];
     public IReadOnlyList<string> Switches => Flags ?? [];
@@ -105,7 +106,7 @@ internal sealed record AdminArguments(
 
         var expected = command.TakesUsername ? 2 : 1;
         if (positionals.Count < expected)
-            return Fail($"{command.Name} needs a <username>.", command);
+            return Fail($"{command.Name} needs a {command.Positional}.", command);
         // What is missing first: `list-tokens alice` is best answered with "needs --user".
         if (command.Options.FirstOrDefault(o => !values.ContainsKey(o)) is { } missing)
             return Fail($"{command.Name} needs --{missing}.", command);

@@ -72,6 +72,13 @@ public static class AdminCommandLine
             "Apply pending database migrations",
             "Brings the database schema up to date and prints the migrations it applied. The server does\n" +
             "this as it starts unless Database:MigrateOnStart is false; the other commands never do."),
+        new("maintain", "maintain <owner>/<repository>",
+            "Maintain a repository now: repack with a bitmap, commit-graph, packed refs",
+            "Runs the server's background repository maintenance on one repository now, whatever its push\n" +
+            "count: packed refs, a geometric repack with a multi-pack index and its reachability bitmap, and\n" +
+            "a commit-graph. It takes the same lease in the database as the servers' own runs, so it is safe\n" +
+            "while they serve; when a node is maintaining the repository it says so and exits 1.",
+            TakesUsername: true, Positional: "<owner>/<repository>"),
         new("check", "check",
             "Check the installation: settings, database, git, data directory, Git LFS objects",
             "Checks that the settings are valid, the database is reachable with no pending migration, git\n" +
@@ -152,6 +159,7 @@ public static class AdminCommandLine
                     "unsuspend" => await AccountCommands.SuspendAsync(services, parsed.Username!, suspend: false, io, ct),
                     "revoke-tokens" => await AccountCommands.RevokeTokensAsync(services, parsed.Value(UserOption), io, ct),
                     "list-tokens" => await AccountCommands.ListTokensAsync(services, parsed.Value(UserOption), io, ct),
+                    "maintain" => await RepositoryCommands.MaintainAsync(services, parsed.Username!, io, ct),
                     _ => throw new InvalidOperationException($"No handler for the command '{command.Name}'."),
                 };
             }

@@ -170,6 +170,9 @@ public abstract class LatchkeyDb(DbContextOptions options)
             repo.Property(r => r.NormalizedName).HasMaxLength(RepositoryNames.MaxLength);
             repo.Property(r => r.Description).HasMaxLength(RepositoryNames.MaxDescriptionLength);
             repo.HasOne(r => r.Owner).WithMany().HasForeignKey(r => r.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            repo.Property(r => r.MaintenanceHolder).HasMaxLength(Git.RepositoryMaintenance.MaxHolderLength);
+            // "Which repositories are due for maintenance?", asked every few seconds: few rows reach the threshold.
+            repo.HasIndex(r => r.PushesSinceMaintenance);
         });
     }
 }

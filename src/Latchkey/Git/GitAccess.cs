@@ -28,6 +28,9 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
 
     public TimeSpan MaxPushDuration => TimeSpan.FromMinutes(options.Value.MaxPushMinutes);
 
+    /// <summary>Background maintenance repacks repositories (<see cref="GitOptions.Maintenance"/>).</summary>
+    public bool Maintenance => options.Value.Maintenance;
+
     /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
     /// <param name="answer">How this door writes a refusal (git's plain text when null; Git LFS answers in its JSON).</param>
     public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action, DoorAnswer? answer = null)
@@ -175,6 +178,21 @@ public sealed class GitOptions
     /// </summary>
     public int PackCacheSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Background repository maintenance (<see cref="RepositoryMaintenance"/>: geometric repacking,
+    /// a multi-pack index with its reachability bitmap, a commit-graph, packed refs). Off, a
+    /// repository stays as pushed, and git's own <c>gc --auto</c> after a push is left on.
+    /// </summary>
+    public bool Maintenance { get; set; } = true;
+
+    /// <summary>Pushes (or API writes) after which a repository is maintained, once it is idle.</summary>
+    public int MaintenanceAfterPushes { get; set; } = 10;
+
+    /// <summary>How long after its last push a repository must have been left alone before it is maintained, in seconds.</summary>
+    public int MaintenanceIdleSeconds { get; set; } = 60;
+
+    public const int MaintenanceAfterPushesCeiling = 1_000_000;
+
     public sealed class Validator : IValidateOptions<GitOptions>
     {
         public ValidateOptionsResult Validate(string? name, GitOptions options) => OptionRules.Check(
@@ -184,6 +202,10 @@ public sealed class GitOptions
                 : null,
             options.PackCacheSeconds is < 0 or > 86400 ? $"Git:PackCacheSeconds must be a number of seconds from 0 (off) to 86400, not {options.PackCacheSeconds}." : null,
             options.PushScanMaxBytes < 1 ? $"Git:PushScanMaxBytes must be a positive number of bytes, not {options.PushScanMaxBytes}." : null,
-            options.BrowseSeconds is < 1 or > 600 ? $"Git:BrowseSeconds must be a number of seconds from 1 to 600, not {options.BrowseSeconds}." : null);
+            options.BrowseSeconds is < 1 or > 600 ? $"Git:BrowseSeconds must be a number of seconds from 1 to 600, not {options.BrowseSeconds}." : null,
+            options.MaintenanceAfterPushes is < 1 or > MaintenanceAfterPushesCeiling
+                ? $"Git:MaintenanceAfterPushes must be a number of pushes from 1 to {MaintenanceAfterPushesCeiling}, not {options.MaintenanceAfterPushes}."
+                : null,
+            options.MaintenanceIdleSeconds is < 0 or > 86400 ? $"Git:MaintenanceIdleSeconds must be a number of seconds from 0 to 86400, not {options.MaintenanceIdleSeconds}." : null);
     }
 }

@@ -104,6 +104,10 @@ public static class GitHttp
             var completed = await RunServiceAsync(context, repoPath, service, advertise: false, GitProtocol(context), access.MaxRequestBytes, push.Token,
                 (info, exited) =>
                 {
+                    // receive-pack's own gc --auto would run in the request and, detached, outlive the
+                    // server; RepositoryMaintenance repacks in the background instead.
+                    if (access.Maintenance)
+                        GitCommand.AddConfig(info, "receive.autogc", "false");
                     session = protection.Begin(info);
                     return protection.WatchAsync(session, target, exited, push.Token);
                 });

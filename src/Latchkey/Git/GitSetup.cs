@@ -16,6 +16,9 @@ public static class GitSetup
         builder.Services.AddSingleton<PackCache>();
         // What pushes leave when the server dies under them: swept at start (before any request) and every 15 minutes.
         builder.Services.AddHostedService<GitLeftoverSweep>();
+        // Repositories repacked (geometric, bitmaps, commit-graph) after enough pushes and some idle time, one node at a time through a lease.
+        builder.Services.AddSingleton<RepositoryMaintenance>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RepositoryMaintenance>());
         return builder;
     }
 }

@@ -133,7 +133,9 @@ public sealed class RepositoryService(LatchkeyDb db, RepositoryStore store, Time
     public async Task RecordPushAsync(Repository repo, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Repositories.Where(r => r.Id == repo.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.PushedAt, now), ct);
+        await db.Repositories.Where(r => r.Id == repo.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.PushedAt, now)
+            .SetProperty(r => r.PushesSinceMaintenance, r => r.PushesSinceMaintenance + 1), ct);
         await store.RepairHeadAsync(repo, ct);
     }
 }

@@ -128,6 +128,7 @@ public sealed class AdminCliTests
     [InlineData("list-tokens", "-h")]
     [InlineData("migrate", "--help")]
     [InlineData("check", "--help")]
+    [InlineData("maintain", "--help")]
     public async Task Help_for_admin_and_for_each_command_goes_to_stdout(params string[] args)
     {
         var run = await RunInProcessAsync(null, args);
@@ -138,7 +139,7 @@ public sealed class AdminCliTests
         Assert.Contains("--data-dir", run.Out, StringComparison.Ordinal);
         if (command == "<command>")
         {
-            foreach (var each in new[] { "create-user", "reset-password", "suspend", "unsuspend", "revoke-tokens", "list-tokens", "migrate", "check" })
+            foreach (var each in new[] { "create-user", "reset-password", "suspend", "unsuspend", "revoke-tokens", "list-tokens", "migrate", "check", "maintain" })
                 Assert.Contains("  " + each, run.Out, StringComparison.Ordinal);
         }
     }
@@ -147,6 +148,7 @@ public sealed class AdminCliTests
     [InlineData("No command given.")]
     [InlineData("Unknown command 'frobnicate'.", "frobnicate")]
     [InlineData("create-user needs a <username>.", "create-user")]
+    [InlineData("maintain needs a <owner>/<repository>.", "maintain")]
     [InlineData("create-user needs --email.", "create-user", "carol")]
     [InlineData("--email needs a value.", "create-user", "carol", "--email")]
     [InlineData("--email needs a value.", "create-user", "carol", "--email", "--site-admin")]
@@ -413,6 +415,42 @@ public sealed class AdminCliTests
 
         var (_, log) = await web.GetAsync("/settings/security-log");
         Assert.Contains("revoked with all tokens from the command line (latchkey admin revoke-tokens)", WebUtility.HtmlDecode(log), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Maintain_repacks_a_repository_now_with_a_bitmap_and_keeps_what_was_pushed()
+    {
+        await using var installation = await Installation.CreateAsync();
+        await using var server = await installation.StartServerAsync();
+        using var web = server.NewBrowserSession();
+        await web.SignUpAsync("ivan", Password);
+        await web.CreateRepositoryAsync("tools", addReadme: true);
+        var token = await web.CreateTokenAsync("push", ["repo"]);
+        using var git = new GitClient();
+        var url = server.Url("/ivan/tools.git");
+        Assert.True((await git.CloneAsync(url, "tools", "ivan", token)).Succeeded);
+        await git.CommitFileAsync("tools", "a.txt", "a\n", "Add a");
+        var push = await git.PushAsync(Path.Combine(git.WorkDirectory, "tools"), url, "ivan", token, "HEAD:main");
+        Assert.True(push.Succeeded, push.ToString());
+        var bare = Directory.GetDirectories(Path.Combine(installation.DataDirectory, "repositories"), "*.git", SearchOption.AllDirectories).Single();
+        Assert.Empty(Directory.GetFiles(Path.Combine(bare, "objects", "pack"), "*.bitmap"));
+
+        // One push, far below Git:MaintenanceAfterPushes: the command maintains it anyway.
+        var run = await installation.AdminAsync(null, "maintain", "ivan/tools");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("Maintained ivan/tools.\n", run.Out);
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(bare, "objects", "pack"), "*.bitmap"));
+        var fsck = await git.RunAsync(null, null, null, "--git-dir", bare, "fsck", "--strict", "--no-progress");
+        Assert.True(fsck.Succeeded, fsck.ToString());
+        Assert.True((await git.RunAsync(null, "ivan", token, "clone", "--quiet", url, "again")).Succeeded);
+        Assert.Equal("a\n", await File.ReadAllTextAsync(Path.Combine(git.WorkDirectory, "again", "a.txt")));
+
+        var nobody = await installation.AdminAsync(null, "maintain", "ivan/none");
+        Assert.True(nobody.ExitCode == 1, nobody.ToString());
+        Assert.Contains("there is no repository named 'ivan/none'", nobody.Error, StringComparison.Ordinal);
+        var malformed = await installation.AdminAsync(null, "maintain", "tools");
+        Assert.True(malformed.ExitCode == 1, malformed.ToString());
+        Assert.Contains("is not <owner>/<repository>", malformed.Error, StringComparison.Ordinal);
     }
 
     [Fact]

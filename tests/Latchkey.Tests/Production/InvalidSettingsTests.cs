@@ -18,6 +18,9 @@ public sealed class InvalidSettingsTests
     [InlineData("Sessions:IdleTimeout", "-00:10:00")]
     [InlineData("Git:MaxPushBytes", "-5")]
     [InlineData("Git:MaxPushMinutes", "0")]
+    [InlineData("Git:MaintenanceAfterPushes", "0")]
+    [InlineData("Git:MaintenanceIdleSeconds", "-1")]
+    [InlineData("Git:Maintenance", "sometimes")]
     [InlineData("Tokens:MaxLifetimeDays", "400")]
     [InlineData("Reminders:Interval", "-00:01:00")]
     public async Task A_server_with_an_invalid_setting_exits_naming_it(string setting, string value)

@@ -54,7 +54,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts a node on <paramref name="dataDirectory"/> and waits until /readyz answers 200.</summary>
     /// <param name="port">The loopback port to listen on (a restart takes its predecessor's); a free one when null.</param>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, int? port = null)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> settings, int? port = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         port ??= FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -68,6 +69,8 @@ public sealed class ServerProcess : IAsyncDisposable
         foreach (var (key, value) in settings)
             info.ArgumentList.Add($"--{key}={value}");
         info.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet could not be started");
         var node = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
         process.OutputDataReceived += (_, e) => node.Append(e.Data);

@@ -293,6 +293,19 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<bool>("IsPrivate")
                         .HasColumnType("boolean");
 
+                    b.Property<DateTime?>("MaintainedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("MaintenanceHolder")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTime?>("MaintenanceLeaseUntil")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MaintenanceRuns")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -309,7 +322,12 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<DateTime?>("PushedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("PushesSinceMaintenance")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("PushesSinceMaintenance");
 
                     b.HasIndex("OwnerId", "NormalizedName")
                         .IsUnique();

@@ -278,6 +278,19 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<bool>("IsPrivate")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("MaintainedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MaintenanceHolder")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("MaintenanceLeaseUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaintenanceRuns")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(100)
@@ -294,7 +307,12 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<DateTime?>("PushedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("PushesSinceMaintenance")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
+
+                    b.HasIndex("PushesSinceMaintenance");
 
                     b.HasIndex("OwnerId", "NormalizedName")
                         .IsUnique();
