@@ -86,6 +86,39 @@ public sealed class TokenRotationTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task The_web_regenerate_with_an_overlap_keeps_the_old_secret_working_until_it_ends()
+    {
+        var user = await UserWithRepositoryAsync("webrotator");
+        using var web = Server.NewBrowserSession();
+        await web.SignInAsync(user, Password);
+        var old = await web.CreateTokenAsync("deploy", ["repo"]);
+        var (_, self) = await CallAsync(HttpMethod.Get, "user/token", old);
+        var id = self.GetProperty("id").GetInt64();
+
+        var (_, form) = await web.GetAsync($"/settings/tokens/{id}/regenerate");
+        Assert.Contains("<option value=\"3600\">1 hour</option>", form, StringComparison.Ordinal);
+        using (var bad = await web.PostFormAsync($"/settings/tokens/{id}/regenerate", [new("Input.Expiration", "30"), new("Input.OverlapSeconds", "7")]))
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+        using (var regenerate = await web.PostFormAsync($"/settings/tokens/{id}/regenerate", [new("Input.Expiration", "7"), new("Input.OverlapSeconds", "3600")]))
+            Assert.Equal(HttpStatusCode.Redirect, regenerate.StatusCode);
+        var (_, list) = await web.GetAsync("/settings/tokens");
+        var fresh = Support.WebSession.NewTokenBox().Match(list).Groups[1].Value;
+        Assert.StartsWith("lkp_", fresh, StringComparison.Ordinal);
+        Assert.Contains("Replaced: the old secret works until", list, StringComparison.Ordinal);
+        var (_, described) = await CallAsync(HttpMethod.Get, "user/token", fresh);
+        Assert.Equal("deploy", described.GetProperty("name").GetString());
+        // The expiry chosen on the form, counted from now.
+        Assert.InRange(described.GetProperty("expires_at").GetDateTime() - Server.Clock.GetUtcNow().UtcDateTime, TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(7) + TimeSpan.FromMinutes(1));
+
+        Assert.True(await ClonesAsync(user, old), "the old secret stopped within its overlap");
+        Assert.True(await ClonesAsync(user, fresh));
+        Server.Clock.Advance(TimeSpan.FromSeconds(3601));
+        Assert.False(await ClonesAsync(user, old), "the old secret cloned after its overlap");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await CallAsync(HttpMethod.Get, "user", old)).Status);
+        Assert.True(await ClonesAsync(user, fresh));
+    }
+
+    [Fact]
     public async Task With_no_overlap_the_old_secret_fails_on_its_next_use()
     {
         var user = await UserWithRepositoryAsync("instant");

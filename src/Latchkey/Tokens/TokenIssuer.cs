@@ -303,7 +303,29 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     /// more (zero: deleted at once). One statement marks the old token rotated, so of two rotations at
     /// once one wins and the other gets null (the old token is never rotated twice).
     /// </summary>
-    public async Task<(PersonalAccessToken Token, string Plaintext)?> RotateAsync(long userId, long tokenId, TimeSpan overlap, CancellationToken ct)
+    public async Task<(PersonalAccessToken Token, string Plaintext)?> RotateAsync(long userId, long tokenId, TimeSpan overlap, CancellationToken ct) =>
+        await RotateAsync(userId, tokenId, overlap, fromWeb: false, expiresAt: null, ct);
+
+    /// <summary>
+    /// The web's Regenerate with an overlap: as <see cref="RotateAsync(long, long, TimeSpan, CancellationToken)"/>,
+    /// with the expiry chosen on the form (checked against the site's policy). Error: refused by the
+    /// policy, or the token was already replaced; null token and error: no such token.
+    /// </summary>
+    public async Task<(PersonalAccessToken? Token, string? Plaintext, string? Error)> RegenerateWithOverlapAsync(
+        long userId, long tokenId, DateTime? expiresAt, TimeSpan overlap, CancellationToken ct)
+    {
+        var kind = await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId && !t.IsCanary).Select(t => (TokenKind?)t.Kind).SingleOrDefaultAsync(ct);
+        if (kind is null)
+            return (null, null, null);
+        if (await PolicyRefusalAsync(kind.Value, expiresAt, ct) is { } policyRefusal)
+            return (null, null, policyRefusal);
+        return await RotateAsync(userId, tokenId, overlap, fromWeb: true, expiresAt, ct) is { } rotated
+            ? (rotated.Token, rotated.Plaintext, null)
+            : (null, null, "This token was already replaced: its replacement is on the list.");
+    }
+
+    /// <param name="fromWeb">The web's Regenerate: the form's expiry, and the secret shown once on the list page (the API answers it in its response instead).</param>
+    private async Task<(PersonalAccessToken Token, string Plaintext)?> RotateAsync(long userId, long tokenId, TimeSpan overlap, bool fromWeb, DateTime? expiresAt, CancellationToken ct)
     {
         var old = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && t.RotatedAt == null, ct);
         if (old is null)
@@ -325,7 +347,8 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
             Repositories = old.Repositories.Select(r => new TokenRepository { RepositoryId = r.RepositoryId }).ToList(),
             AllowedNetworks = old.AllowedNetworks,
             CreatedAt = now,
-            ExpiresAt = old.ExpiresAt is { } expires ? now + (expires - old.CreatedAt) : null,
+            ExpiresAt = fromWeb ? expiresAt : old.ExpiresAt is { } expires ? now + (expires - old.CreatedAt) : null,
+            SecretHandoverUntil = fromWeb ? now + HandoverWindow : null,
         };
         var until = now + overlap;
         var oldUntil = old.ExpiresAt is { } current && current < until ? current : until;

@@ -62,7 +62,14 @@ public sealed class TokensIndexModel(UserManager<User> users, TokenIssuer tokens
 
     public bool IsExpired(PersonalAccessToken token) => lifetime.EffectiveExpiry(token) is { } at && Now >= at;
 
-    public string DescribeExpiry(PersonalAccessToken token) => lifetime.EffectiveExpiry(token) switch
+    public string DescribeExpiry(PersonalAccessToken token) => (lifetime.EffectiveExpiry(token), token.RotatedAt) switch
+    {
+        ({ } at, not null) when Now < at => $"Replaced: the old secret works until {EditTokenModel.Exact(at)}",
+        (_, not null) => "Replaced",
+        _ => DescribeOwnExpiry(token),
+    };
+
+    private string DescribeOwnExpiry(PersonalAccessToken token) => lifetime.EffectiveExpiry(token) switch
     {
         null => "No expiration",
         { } at when Now >= at => "Expired on " + FormatDate(at),
