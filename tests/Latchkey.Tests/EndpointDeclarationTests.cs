@@ -103,6 +103,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/user/repos", "user/repos", HasRepository: false),
         new("POST", "/api/v3/user/repos", "user/repos", "{\"name\":\"{n}\"}", HasRepository: false),
         new("GET", "/api/v3/user/token", "user/token", HasRepository: false),
+        new("GET", "/api/v3/user/token/usage", "user/token/usage", HasRepository: false),
         // The longest overlap: the shared tokens of this class keep working after they rotate (a second rotation answers 409).
         new("POST", "/api/v3/user/token/rotate", "user/token/rotate", "{\"overlap_seconds\":86400}", HasRepository: false),
         // Narrowing to loopback, where every request of this class comes from: the shared tokens keep working.
@@ -115,6 +116,7 @@ public sealed class EndpointDeclarationTests(EndpointDeclarationTests.World worl
         new("GET", "/api/v3/metrics", "metrics", HasRepository: false),
         new("GET", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", HasRepository: false),
         new("POST", "/api/v3/admin/personal-access-tokens", "admin/personal-access-tokens", "{\"action\":\"revoke\",\"pat_ids\":[999999]}", HasRepository: false),
+        new("GET", "/api/v3/admin/personal-access-tokens/{id:long}/usage", "admin/personal-access-tokens/999999/usage", HasRepository: false),
         new("GET", "/api/v3/admin/token-policies", "admin/token-policies", HasRepository: false),
         new("GET", "/api/v3/admin/audit-log", "admin/audit-log", HasRepository: false),
         // The built-in limit made explicit: nothing this class's tokens do changes.

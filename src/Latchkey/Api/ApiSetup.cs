@@ -44,6 +44,7 @@ public static class ApiSetup
         api.MapAdminApi();
         api.MapTokenIntrospectionApi();
         api.MapTokenInventoryApi();
+        api.MapTokenUsageApi();
         api.MapTokenPolicyApi();
         api.MapAuditLogApi();
         api.MapBranchApi();

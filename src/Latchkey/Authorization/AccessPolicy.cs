@@ -67,6 +67,62 @@ public static class AccessPolicy
         _ => Decision.NotFound,
     };
 
+    /// <summary>
+    /// What an allowed request of a token exercised, for the least-privilege advisor
+    /// (<see cref="TokenUsageRecorder"/>): the classic scope it needed, or the fine-grained permission
+    /// and level, and the repository it reached. The least that would have allowed it, not what the
+    /// token happens to hold (a public push needs public_repo, whether the token has repo or not).
+    /// </summary>
+    public static IEnumerable<string> Exercised(Caller caller, AccessRequirement requirement, object? resource)
+    {
+        var classic = caller.Credential == CredentialKind.ClassicToken;
+        switch (requirement)
+        {
+            case RepositoryRequirement r when resource is Repository repo:
+                yield return UsageGrant.Repository(repo.Id);
+                if (classic)
+                {
+                    var scope = r.Action switch
+                    {
+                        RepoAction.Read or RepoAction.ReadContents => repo.IsPrivate ? Scopes.Repo : null,
+                        RepoAction.Write or RepoAction.Admin => repo.IsPrivate ? Scopes.Repo : Scopes.PublicRepo,
+                        _ => Scopes.DeleteRepo,
+                    };
+                    if (scope is not null)
+                        yield return UsageGrant.Scope(scope);
+                }
+                else
+                {
+                    var (key, level) = r.Action switch
+                    {
+                        RepoAction.Read => (FineGrainedPermissions.Metadata, PermissionLevel.Read),
+                        RepoAction.ReadContents => repo.IsPrivate ? (FineGrainedPermissions.Contents, PermissionLevel.Read) : (FineGrainedPermissions.Metadata, PermissionLevel.Read),
+                        RepoAction.Write => (FineGrainedPermissions.Contents, PermissionLevel.Write),
+                        _ => (FineGrainedPermissions.Administration, PermissionLevel.Write),
+                    };
+                    yield return UsageGrant.Permission(key, level);
+                }
+                break;
+            case VisibilityChangeRequirement when resource is Repository repo:
+                yield return UsageGrant.Repository(repo.Id);
+                yield return classic ? UsageGrant.Scope(Scopes.Repo) : UsageGrant.Permission(FineGrainedPermissions.Administration, PermissionLevel.Write);
+                break;
+            case CreateRepositoryRequirement:
+                yield return classic ? UsageGrant.Scope(resource is true ? Scopes.Repo : Scopes.PublicRepo)
+                    : UsageGrant.Permission(FineGrainedPermissions.Administration, PermissionLevel.Write);
+                break;
+            case AccountRequirement a:
+                yield return classic ? UsageGrant.Scope(a.Scope) : UsageGrant.Permission(a.Permission, a.Level);
+                break;
+            case InvitationRequirement when classic:
+                yield return UsageGrant.Scope(Scopes.RepoInvite);
+                break;
+            case SiteAdminRequirement when classic:
+                yield return UsageGrant.Scope(Scopes.SiteAdmin);
+                break;
+        }
+    }
+
     /// <summary>The classic scopes that can allow <paramref name="action"/> (on a public repository, public_repo is enough to write).</summary>
     public static IReadOnlyList<string> ScopesFor(RepoAction action) => action switch
     {

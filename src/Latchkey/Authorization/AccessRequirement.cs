@@ -96,14 +96,18 @@ public sealed class DecisionReason(IAuthorizationHandler handler, Decision decis
 /// <summary>
 /// ASP.NET Core's resource-based authorization handler for every <see cref="AccessRequirement"/>: it
 /// asks <see cref="AccessPolicy"/>, the one decision table, about the request's <see cref="CurrentCaller"/>.
+/// What a token's allowed request exercised is noted here, in memory, for the least-privilege advisor.
 /// </summary>
-public sealed class AccessRequirementHandler(CurrentCaller current) : IAuthorizationHandler
+public sealed class AccessRequirementHandler(CurrentCaller current, TokenUsageRecorder usage) : IAuthorizationHandler
 {
     public Task HandleAsync(AuthorizationHandlerContext context)
     {
         foreach (var requirement in context.PendingRequirements.OfType<AccessRequirement>().ToList())
         {
-            var decision = AccessPolicy.Decide(current.Caller, requirement, context.Resource);
+            var caller = current.Caller;
+            var decision = AccessPolicy.Decide(caller, requirement, context.Resource);
+            if (decision.IsAllowed && caller.TokenId is { } tokenId && caller.User is { IsSuspended: false })
+                usage.Record(tokenId, AccessPolicy.Exercised(caller, requirement, context.Resource));
             if (decision.IsAllowed)
                 context.Succeed(requirement);
             else

@@ -35,6 +35,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<LfsObject> LfsObjects => Set<LfsObject>();
     public DbSet<LfsLock> LfsLocks => Set<LfsLock>();
     public DbSet<TokenPolicyRecord> TokenPolicies => Set<TokenPolicyRecord>();
+    public DbSet<TokenUsageRecord> TokenUsage => Set<TokenUsageRecord>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -67,6 +68,15 @@ public abstract class LatchkeyDb(DbContextOptions options)
             // keeps its name beside its successor until its overlap ends.
             token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
             token.HasMany(t => t.Repositories).WithOne().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        builder.Entity<TokenUsageRecord>(usage =>
+        {
+            usage.ToTable("TokenUsage");
+            usage.HasKey(u => new { u.TokenId, u.Day, u.Grant });
+            usage.Property(u => u.Grant).HasMaxLength(120);
+            usage.HasIndex(u => u.Day);
+            usage.HasOne<PersonalAccessToken>().WithMany().HasForeignKey(u => u.TokenId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<TokenRepository>(selected =>

@@ -22,7 +22,7 @@ namespace Latchkey.Git;
 /// test's fake clock, do not matter.
 /// </para>
 /// </summary>
-public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions database, IOptions<GitOptions> options, TimeProvider clock, ILogger<GitLeftoverSweep> logger)
+public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions database, IOptions<GitOptions> options, ILogger<GitLeftoverSweep> logger)
     : BackgroundService, IHostedLifecycleService
 {
     public const string QuarantinePattern = "tmp_objdir-incoming-*";
@@ -53,7 +53,8 @@ public sealed class GitLeftoverSweep(DataDirectory data, DatabaseOptions databas
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Period, clock);
+        // Paced by the real clock, as ages are read on the volume's: a test's clock jumping ahead makes no ticks.
+        using var timer = new PeriodicTimer(Period, TimeProvider.System);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

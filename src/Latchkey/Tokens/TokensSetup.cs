@@ -13,6 +13,10 @@ public static class TokensSetup
         builder.Services.AddSingleton(new TokenLifetimePolicy(builder.Configuration));
         builder.Services.AddValidatedOptions<TokenOptions, TokenOptions.Validator>("Tokens");
         builder.Services.AddSingleton<TokenCache>();
+        builder.Services.AddValidatedOptions<TokenUsageOptions, TokenUsageOptions.Validator>("Tokens");
+        builder.Services.AddSingleton<TokenUsageRecorder>();
+        builder.Services.AddScoped<TokenUsageReports>();
+        builder.Services.AddHostedService<TokenUsageFlusher>();
         builder.Services.AddScoped<TokenPolicies>();
         builder.Services.AddScoped<TokenIssuer>();
         builder.Services.AddScoped<TokenInventory>();

@@ -591,6 +591,25 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.ToTable("TokenRepositories", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.TokenUsageRecord", b =>
+                {
+                    b.Property<long>("TokenId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Grant")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)");
+
+                    b.HasKey("TokenId", "Day", "Grant");
+
+                    b.HasIndex("Day");
+
+                    b.ToTable("TokenUsage", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -873,6 +892,15 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
                         .WithMany("Repositories")
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenUsageRecord", b =>
+                {
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany()
                         .HasForeignKey("TokenId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

@@ -570,6 +570,25 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("TokenRepositories", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.TokenUsageRecord", b =>
+                {
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Day")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Grant")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TokenId", "Day", "Grant");
+
+                    b.HasIndex("Day");
+
+                    b.ToTable("TokenUsage", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -844,6 +863,15 @@ namespace Latchkey.Data.Migrations.Sqlite
 
                     b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
                         .WithMany("Repositories")
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenUsageRecord", b =>
+                {
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany()
                         .HasForeignKey("TokenId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

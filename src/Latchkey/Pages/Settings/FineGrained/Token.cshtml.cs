@@ -10,7 +10,7 @@ namespace Latchkey.Pages.Settings.FineGrained;
 /// <summary>One fine-grained token: its details and last use, its name, description, repositories and permissions to edit, and deletion.</summary>
 [Authorize]
 [RequireSudo("POST", "Delete")]
-public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock, TokenUsageReports usage) : LatchkeyPageModel
 {
     [BindProperty]
     public FineGrainedInput Input { get; set; } = new();
@@ -19,6 +19,7 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
     public FineGrainedFormView Form { get; private set; } = null!;
     public string ExpiryText { get; private set; } = "";
     public bool IsExpired { get; private set; }
+    public TokenUsageSection Usage { get; private set; } = null!;
 
     /// <summary>The selected repositories by name (empty unless "Only select repositories").</summary>
     public IReadOnlyList<string> Repositories { get; private set; } = [];
@@ -35,17 +36,7 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
             return Challenge();
         if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { Kind: TokenKind.FineGrained } token)
             return NotFound();
-        var permissions = token.PermissionSet;
-        Input = new FineGrainedInput
-        {
-            Name = token.Note,
-            Description = token.Description,
-            RepositoryAccess = FineGrainedForm.AccessValue(token.RepositoryAccess),
-            RepositoryIds = token.Repositories.Select(r => r.RepositoryId).ToList(),
-            AllowedNetworks = TokenForm.NetworksText(token),
-            Permissions = FineGrainedPermissions.All.Where(p => !p.Mandatory)
-                .ToDictionary(p => p.Key, p => (string?)FineGrainedPermissions.LevelName(permissions[p.Key]), StringComparer.Ordinal),
-        };
+        Input = InputFrom(token);
         await DescribeAsync(user, token);
         return Page();
     }
@@ -71,6 +62,24 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
         return RedirectToPage(new { id });
     }
 
+    /// <summary>"Narrow to what it used": only the repositories and permission levels it exercised (takes away only, so no sudo).</summary>
+    public async Task<IActionResult> OnPostNarrowAsync(long id)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        if (await tokens.FindAsync(user.Id, id, HttpContext.RequestAborted) is not { Kind: TokenKind.FineGrained } token)
+            return NotFound();
+        if (await usage.NarrowAsync(user, token, HttpContext.RequestAborted) is { } error)
+        {
+            Input = InputFrom(token);
+            await DescribeAsync(user, token);
+            return FormErrors(error);
+        }
+        Flash = "Narrowed the token to what it used.";
+        return RedirectToPage(new { id });
+    }
+
     public async Task<IActionResult> OnPostDeleteAsync(long id)
     {
         var user = await users.GetUserAsync(User);
@@ -81,6 +90,21 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
             return NotFound();
         Flash = "Deleted fine-grained personal access token.";
         return RedirectToPage("Index");
+    }
+
+    private static FineGrainedInput InputFrom(PersonalAccessToken token)
+    {
+        var permissions = token.PermissionSet;
+        return new FineGrainedInput
+        {
+            Name = token.Note,
+            Description = token.Description,
+            RepositoryAccess = FineGrainedForm.AccessValue(token.RepositoryAccess),
+            RepositoryIds = token.Repositories.Select(r => r.RepositoryId).ToList(),
+            AllowedNetworks = TokenForm.NetworksText(token),
+            Permissions = FineGrainedPermissions.All.Where(p => !p.Mandatory)
+                .ToDictionary(p => p.Key, p => (string?)FineGrainedPermissions.LevelName(permissions[p.Key]), StringComparer.Ordinal),
+        };
     }
 
     private async Task DescribeAsync(User user, PersonalAccessToken token)
@@ -100,5 +124,6 @@ public sealed class FineGrainedTokenModel(UserManager<User> users, TokenIssuer t
         Reach = FineGrainedForm.DescribeReach(token.RepositoryAccess, chosen.Count);
         Permissions = token.PermissionSet.Levels.Count == 0 ? ["None"] : token.PermissionSet.Describe().Split(", ");
         Form = FineGrainedForm.View(Input, user.UserName!, selectable, expiration: null);
+        Usage = new TokenUsageSection(token, await usage.ForAsync(token, HttpContext.RequestAborted));
     }
 }

@@ -10,7 +10,7 @@ namespace Latchkey.Pages.Settings.Tokens;
 /// <summary>One token: its details, and its note and scopes to edit (GitHub lets classic tokens change scopes).</summary>
 [Authorize]
 [RequireSudo("POST")]
-public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock) : LatchkeyPageModel
+public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, TokenLifetimePolicy lifetime, TimeProvider clock, TokenUsageReports usage) : LatchkeyPageModel
 {
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -19,6 +19,7 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
     public IReadOnlyList<ScopeInfo> OfferedScopes { get; private set; } = [];
     public string ExpiryText { get; private set; } = "";
     public bool IsExpired { get; private set; }
+    public TokenUsageSection Usage { get; private set; } = null!;
 
     [TempData]
     public string? Flash { get; set; }
@@ -61,6 +62,23 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
         return RedirectToPage(new { id });
     }
 
+    /// <summary>"Narrow to what it used": the advisor's least scopes for what the token did (takes away only, so no sudo).</summary>
+    public async Task<IActionResult> OnPostNarrowAsync(long id)
+    {
+        var user = await users.GetUserAsync(User);
+        if (user is null)
+            return Challenge();
+        if (!await LoadAsync(user, id))
+            return NotFound();
+        if (await usage.NarrowAsync(user, Token, HttpContext.RequestAborted) is { } error)
+        {
+            Input = new InputModel { Note = Token.Note, Scopes = Token.ScopeList.ToList(), AllowedNetworks = TokenForm.NetworksText(Token) };
+            return FormErrors(error);
+        }
+        Flash = "Narrowed the token to what it used.";
+        return RedirectToPage(new { id });
+    }
+
     private async Task<bool> LoadAsync(User user, long id)
     {
         // A fine-grained token has its own pages (and may not lose its expiry here).
@@ -68,6 +86,7 @@ public sealed class EditTokenModel(UserManager<User> users, TokenIssuer tokens, 
             return false;
         Token = token;
         OfferedScopes = TokenForm.ScopesOfferedTo(user);
+        Usage = new TokenUsageSection(token, await usage.ForAsync(token, HttpContext.RequestAborted));
         var expiry = lifetime.EffectiveExpiry(token);
         IsExpired = expiry is { } e && clock.GetUtcNow().UtcDateTime >= e;
         ExpiryText = expiry switch
