@@ -47,7 +47,7 @@ public sealed class AuditLogTests
         var (status, all, allBody, _) = await SearchAsync(server, adminToken, "?per_page=100");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains(all, e => e.GetProperty("action").GetString() == "personal_access_token.create" && e.GetProperty("user").GetString() == "carol");
-        Assert.Contains(all, e => e.GetProperty("action").GetString() == "git.fetch" && e.GetProperty("user").GetString() == "bob");
+        Assert.Contains(all, e => e.GetProperty("action").GetString() == "git.clone" && e.GetProperty("user").GetString() == "bob");
         var stamps = all.Select(e => e.GetProperty("@timestamp").GetInt64()).ToList();
         Assert.Equal(stamps.OrderDescending(), stamps);
         foreach (var secret in new[] { bobToken, carolToken, adminToken })
@@ -56,7 +56,7 @@ public sealed class AuditLogTests
         // One token's trail, by GitHub's hashed_token.
         var (_, trail, _, _) = await SearchAsync(server, adminToken, Phrase($"hashed_token:\"{TokenFormat.Hashed(bobToken)}\""));
         Assert.Contains(trail, e => e.GetProperty("action").GetString() == "personal_access_token.create");
-        Assert.Contains(trail, e => e.GetProperty("action").GetString() == "git.fetch");
+        Assert.Contains(trail, e => e.GetProperty("action").GetString() == "git.clone");
         Assert.All(trail, e => Assert.Equal(TokenFormat.Hashed(bobToken), e.GetProperty("hashed_token").GetString()));
 
         var (_, carolCreates, _, _) = await SearchAsync(server, adminToken, Phrase("action:personal_access_token.create user:carol"));

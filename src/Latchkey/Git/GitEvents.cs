@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Latchkey.Git;
 
 /// <summary>
-/// Git operations done with a token become security-log events (<c>git.fetch</c>, <c>git.push</c>), so
+/// Git operations done with a token become security-log events (<c>git.clone</c>, <c>git.fetch</c>, <c>git.push</c>), so
 /// a leaked token's use can be traced (found by its hashed_token): at most one per token, repository
 /// and operation an hour. This node remembers what it wrote, so a busy token costs a dictionary look-up;
 /// on a miss the log itself is asked, so several nodes together still write one an hour.
@@ -32,7 +32,13 @@ public sealed class GitEvents(TimeProvider clock)
         if (_written.Count > 100_000)
             _written.Clear();
 
-        var detail = $"{(action == SecurityActions.GitPush ? "Pushed to" : "Fetched from")} {repo.Owner?.UserName}/{repo.Name}";
+        var verb = action switch
+        {
+            SecurityActions.GitPush => "Pushed to",
+            SecurityActions.GitClone => "Cloned",
+            _ => "Fetched from",
+        };
+        var detail = $"{verb} {repo.Owner?.UserName}/{repo.Name}";
         var since = now - Period;
         var db = context.RequestServices.GetRequiredService<LatchkeyDb>();
         if (await db.SecurityEvents.AnyAsync(e => e.UserId == user.Id && e.TokenId == token.Id && e.Action == action && e.Detail == detail && e.CreatedAt > since, CancellationToken.None))

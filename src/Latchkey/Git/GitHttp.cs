@@ -74,6 +74,7 @@ public static class GitHttp
         {
             var cache = context.RequestServices.GetRequiredService<PackCache>();
             string? report = null;
+            var request = new UploadRequest();
             try
             {
                 if (await RunServiceAsync(context, access.Store.PathOf(target), service, advertise: false, GitProtocol(context), access.MaxRequestBytes, context.RequestAborted,
@@ -81,8 +82,8 @@ public static class GitHttp
                     {
                         report = cache.Attach(info);
                         return Task.CompletedTask;
-                    }))
-                    await context.RequestServices.GetRequiredService<GitEvents>().RecordAsync(context, target, SecurityLog.SecurityActions.GitFetch);
+                    }, request) && request.Action is { } action)
+                    await context.RequestServices.GetRequiredService<GitEvents>().RecordAsync(context, target, action);
             }
             finally
             {
@@ -135,7 +136,7 @@ public static class GitHttp
 
     /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>
     private static async Task<bool> RunServiceAsync(HttpContext context, string repoPath, string service, bool advertise, string? protocol, long? maxBodyBytes,
-        CancellationToken ct, Func<ProcessStartInfo, Task, Task>? companion = null)
+        CancellationToken ct, Func<ProcessStartInfo, Task, Task>? companion = null, UploadRequest? observed = null)
     {
         List<string> args = [service["git-".Length..], "--stateless-rpc"];
         if (advertise)
@@ -152,7 +153,7 @@ public static class GitHttp
         {
             _ = process.WaitForExitAsync(CancellationToken.None).ContinueWith(_ => exited.TrySetResult(), TaskScheduler.Default);
             var stderr = process.StandardError.ReadToEndAsync(ct);
-            var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, maxBodyBytes, ct);
+            var stdinTask = advertise ? CloseInput(process) : PumpRequestAsync(context, process, maxBodyBytes, observed, ct);
             var sent = await CopyCountingAsync(process.StandardOutput.BaseStream, context.Response.Body, ct);
             var received = await stdinTask;
             await process.WaitForExitAsync(ct);
@@ -189,13 +190,17 @@ public static class GitHttp
         return Task.FromResult(0L);
     }
 
-    private static async Task<long> CopyCountingAsync(Stream from, Stream to, CancellationToken ct)
+    private static Task<long> CopyCountingAsync(Stream from, Stream to, CancellationToken ct)
+        => CopyCountingAsync(from, to, null, ct);
+
+    private static async Task<long> CopyCountingAsync(Stream from, Stream to, UploadRequest? observed, CancellationToken ct)
     {
         var buffer = new byte[81920];
         long total = 0;
         int read;
         while ((read = await from.ReadAsync(buffer, ct)) > 0)
         {
+            observed?.Observe(buffer.AsSpan(0, read));
             await to.WriteAsync(buffer.AsMemory(0, read), ct);
             total += read;
         }
@@ -207,7 +212,7 @@ public static class GitHttp
     private const int PumpChunkBytes = 256 * 1024;
 
     /// <summary>The request body into git's stdin; returns how many bytes git received.</summary>
-    private static async Task<long> PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, CancellationToken ct)
+    private static async Task<long> PumpRequestAsync(HttpContext context, Process process, long? maxBodyBytes, UploadRequest? observed, CancellationToken ct)
     {
         var stdin = process.StandardInput.BaseStream;
         try
@@ -217,7 +222,7 @@ public static class GitHttp
             if (encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || encoding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
             {
                 await using var body = new LengthLimitedStream(new GZipStream(context.Request.Body, CompressionMode.Decompress), maxBodyBytes ?? long.MaxValue);
-                return await CopyCountingAsync(body, stdin, ct);
+                return await CopyCountingAsync(body, stdin, observed, ct);
             }
             var reader = context.Request.BodyReader;
             long total = 0;
@@ -225,7 +230,10 @@ public static class GitHttp
             {
                 var read = await reader.ReadAtLeastAsync(PumpChunkBytes, ct);
                 foreach (var segment in read.Buffer)
+                {
+                    observed?.Observe(segment.Span);
                     await stdin.WriteAsync(segment, ct);
+                }
                 total += read.Buffer.Length;
                 reader.AdvanceTo(read.Buffer.End);
                 if (read.IsCompleted)
@@ -253,4 +261,26 @@ public static class GitHttp
         response.Headers.Pragma = "no-cache";
         response.Headers.Expires = "Fri, 01 Jan 1980 00:00:00 GMT";
     }
+}
+
+/// <summary>
+/// What an upload-pack request asked, read as it streams to git, for the security log: a fetch that
+/// names commits the client has (<c>have</c> lines) is a <c>git.fetch</c>, one that has none a
+/// <c>git.clone</c>; protocol v2's <c>ls-refs</c> reads ref names only and is no event of its own.
+/// </summary>
+public sealed class UploadRequest
+{
+    private bool _have;
+    private bool _lsRefs;
+    private bool _fetch;
+
+    public void Observe(ReadOnlySpan<byte> chunk)
+    {
+        _have |= chunk.IndexOf("have "u8) >= 0;
+        _lsRefs |= chunk.IndexOf("command=ls-refs"u8) >= 0;
+        _fetch |= chunk.IndexOf("command=fetch"u8) >= 0;
+    }
+
+    /// <summary>The event this request is, or null for a listing of refs.</summary>
+    public string? Action => _lsRefs && !_fetch ? null : _have ? SecurityLog.SecurityActions.GitFetch : SecurityLog.SecurityActions.GitClone;
 }

@@ -36,6 +36,7 @@ public static class SecurityActions
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";
     public const string GitFetch = "git.fetch";
+    public const string GitClone = "git.clone";
     public const string GitPush = "git.push";
     public const string PushBlocked = "git.push_protection_block";
     public const string CanaryCreated = "personal_access_token.canary_create";
