@@ -205,10 +205,11 @@ public sealed record TokenUsageReport(
     IReadOnlyList<string> RepositoriesUsed,
     IReadOnlyList<string> RepositoriesUnused,
     IReadOnlyList<string>? NarrowedScopes,
-    FineGrainedRequest? NarrowedRequest)
+    FineGrainedRequest? NarrowedRequest,
+    bool NarrowingChanges)
 {
-    /// <summary>True when narrowing would take something away.</summary>
-    public bool CanNarrow => UsedAtAll && (ScopesUnused.Count > 0 || PermissionsUnused.Count > 0 || RepositoriesUnused.Count > 0);
+    /// <summary>True when narrowing would take something away (a classic token's repositories cannot be narrowed, only its scopes).</summary>
+    public bool CanNarrow => UsedAtAll && NarrowingChanges;
 }
 
 /// <summary>
@@ -240,8 +241,9 @@ public sealed class TokenUsageReports(LatchkeyDb db, TokenUsageRecorder recorder
             var scopesUnused = granted.Except(scopesUsed, StringComparer.Ordinal).ToList();
             // The least scopes that allow what it did: what was needed, each child dropped under a needed parent.
             var narrowed = Scopes.Normalise(needed.Where(n => Scopes.Grants(granted, n)));
+            var changes = !Scopes.Normalise(granted).ToHashSet(StringComparer.Ordinal).SetEquals(narrowed);
             return new TokenUsageReport(used.Count > 0, scopesUsed, scopesUnused, new Dictionary<string, string>(), new Dictionary<string, string>(),
-                repositoriesUsed, repositoriesUnused, narrowed, null);
+                repositoriesUsed, repositoriesUnused, narrowed, null, changes);
         }
 
         var levels = new Dictionary<string, PermissionLevel>(StringComparer.Ordinal);
@@ -273,7 +275,9 @@ public sealed class TokenUsageReports(LatchkeyDb db, TokenUsageRecorder recorder
         var keptRepositories = touchedIds.Where(reachableIds.Contains).ToList();
         var access = token.RepositoryAccess == RepositoryAccess.PublicOnly || keptRepositories.Count == 0 ? RepositoryAccess.PublicOnly : RepositoryAccess.Selected;
         var request = new FineGrainedRequest(token.Note, token.Description, access, keptRepositories, PermissionSet.From(kept));
-        return new TokenUsageReport(used.Count > 0, [], [], permissionsUsed, permissionsUnused, repositoriesUsed, repositoriesUnused, null, request);
+        var narrowing = permissionsUnused.Count > 0 || access != token.RepositoryAccess
+            || (access == RepositoryAccess.Selected && !token.Repositories.Select(r => r.RepositoryId).ToHashSet().SetEquals(keptRepositories));
+        return new TokenUsageReport(used.Count > 0, [], [], permissionsUsed, permissionsUnused, repositoriesUsed, repositoriesUnused, null, request, narrowing);
     }
 
     /// <summary>

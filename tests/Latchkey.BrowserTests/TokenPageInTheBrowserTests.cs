@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+using Latchkey.Tests.Support;
+using Latchkey.Tokens;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Latchkey.BrowserTests;
+
+/// <summary>
+/// A classic token's page in a real browser: after the token cloned one of three repositories, its
+/// Usage section names what it never used, and "Narrow to what it used" shows the change and makes it.
+/// </summary>
+public sealed class TokenPageInTheBrowserTests(ITestOutputHelper output)
+{
+    private const string Password = "correct horse battery staple";
+
+    [BrowserFact]
+    public async Task The_token_page_shows_what_the_token_used_and_narrows_it_to_that()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Chromium.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync(new() { BaseURL = server.BaseAddress.ToString(), Locale = "en-US", TimezoneId = "UTC" });
+        context.SetDefaultTimeout(15_000);
+        SetDefaultExpectTimeout(10_000);
+        var page = await context.NewPageAsync();
+        try
+        {
+            await page.GotoAsync("/signup");
+            await page.GetByLabel("Username", new() { Exact = true }).FillAsync("erin");
+            await page.GetByLabel("Email address").FillAsync("erin@example.test");
+            await page.GetByLabel("Password").FillAsync(Password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+
+            using (var web = server.NewBrowserSession())
+            {
+                await web.SignInAsync("erin", Password);
+                foreach (var name in new[] { "app", "docs", "infra" })
+                    await web.CreateRepositoryAsync(name, isPrivate: true, addReadme: true);
+            }
+            var token = await server.IssueClassicAsync("erin", [Scopes.Repo, Scopes.DeleteRepo, Scopes.Gist]);
+            using (var git = new GitClient())
+                Assert.True((await git.CloneAsync(server.Url("/erin/app.git"), "app", "erin", token)).Succeeded);
+
+            await page.GotoAsync("/settings/tokens");
+            await page.Locator("[data-token-note]").First.ClickAsync();
+            var usage = page.Locator("[data-token-usage]");
+            await Expect(usage.GetByRole(AriaRole.Heading, new() { Name = "Usage" })).ToBeVisibleAsync();
+            await Expect(usage.Locator("[data-usage-scopes-used]")).ToContainTextAsync("repo");
+            await Expect(usage.Locator("[data-usage-scopes-unused]")).ToContainTextAsync("delete_repo");
+            await Expect(usage.Locator("[data-usage-scopes-unused]")).ToContainTextAsync("gist");
+            await Expect(usage.Locator("[data-usage-repositories-unused]")).ToContainTextAsync("Repositories never touched: 2 of 3:");
+            await Expect(usage.Locator("[data-usage-repositories-unused]")).ToContainTextAsync("erin/docs, erin/infra");
+
+            // The change is shown before it is made.
+            var changes = usage.Locator("[data-usage-changes]");
+            await Expect(changes).Not.ToBeVisibleAsync();
+            await usage.GetByText("Narrow to what it used").ClickAsync();
+            await Expect(changes).ToBeVisibleAsync();
+            await Expect(changes.GetByRole(AriaRole.Listitem)).ToHaveTextAsync(new Regex("^Scopes: .*delete_repo.* → repo$"));
+            await usage.GetByRole(AriaRole.Button, new() { Name = "Narrow this token" }).ClickAsync();
+
+            await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Narrowed the token to what it used.");
+            await Expect(page.Locator("[data-usage-scopes-unused]")).ToHaveCountAsync(0);
+            await Expect(page.Locator("[data-usage-narrow]")).ToHaveCountAsync(0);
+            await Expect(page.Locator("input[name='Input.Scopes'][value='delete_repo']")).Not.ToBeCheckedAsync();
+            await Expect(page.Locator("input[name='Input.Scopes'][value='repo']")).ToBeCheckedAsync();
+
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            using var request = new HttpRequestMessage(HttpMethod.Delete, "api/v3/repos/erin/docs");
+            request.Headers.TryAddWithoutValidation("Authorization", "token " + token);
+            request.Headers.UserAgent.ParseAdd("browser-test");
+            using var response = await http.SendAsync(request);
+            Assert.Equal(403, (int)response.StatusCode);
+            using (var git = new GitClient())
+                Assert.True((await git.CloneAsync(server.Url("/erin/app.git"), "app", "erin", token)).Succeeded, "the narrowed token lost the clone it was used for");
+        }
+        catch (Exception)
+        {
+            var shot = Path.Combine(Directory.CreateTempSubdirectory("latchkey-browser-").FullName, "failure.png");
+            await page.ScreenshotAsync(new() { Path = shot, FullPage = true });
+            output.WriteLine($"Failure screenshot ({page.Url}): {shot}");
+            throw;
+        }
+    }
+}
