@@ -30,17 +30,18 @@ public sealed class NewNetworkAlertTests
             return [];
         return Directory.EnumerateFiles(folder, "*.eml").Order(StringComparer.Ordinal)
             .Select(path => MimeKit.MimeMessage.Load(path))
-            .Select(mail => $"To: {mail.To}\nSubject: {mail.Subject}\n\n{mail.TextBody}")
+            .Select(mail => $"To: {mail.To}\nSubject: {mail.Subject}\n\n{(mail.TextBody ?? "").ReplaceLineEndings("\n")}")
             .Where(text => text.Contains(Subject, StringComparison.Ordinal))
             .ToList();
     }
 
-    private static async Task<(HttpStatusCode Status, string Body)> ApiAsync(LatchkeyServer server, string path, string token, IPAddress from, string agent)
+    private static async Task<(HttpStatusCode Status, string Body)> ApiAsync(LatchkeyServer server, string path, string token, IPAddress from, string? agent)
     {
         using var http = new HttpClient(WebSession.Handler(null, from));
         using var request = new HttpRequestMessage(HttpMethod.Get, server.Url("/api/v3/" + path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.UserAgent.ParseAdd(agent);
+        if (agent is not null)
+            request.Headers.UserAgent.ParseAdd(agent);
         using var response = await http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
@@ -168,11 +169,17 @@ public sealed class NewNetworkAlertTests
         Assert.Contains("fine-grained personal access token", mail, StringComparison.Ordinal);
         var link = LinkIn(mail);
 
+        // A client that names itself nothing: mailed as such.
+        server.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", token, IPAddress.Parse("127.0.5.5"), null)).Status);
+        Assert.Equal(2, Alerts(server).Count);
+        Assert.Contains("Network: 127.0.5.0/24\nUser agent: none", Alerts(server)[1], StringComparison.Ordinal);
+
         var id = await TokenIdAsync(server, token);
         var (pageStatus, page) = await alice.GetAsync($"/settings/personal-access-tokens/{id}");
         Assert.Equal(HttpStatusCode.OK, pageStatus);
         var listed = Regex.Matches(page, "data-token-network=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(["127.0.1.0/24", "127.0.0.0/24"], listed);
+        Assert.Equal(["127.0.5.0/24", "127.0.1.0/24", "127.0.0.0/24"], listed);
 
         // Past its seven days the link only says so; the token keeps working.
         using var phone = server.NewBrowserSession(Phone);
@@ -188,6 +195,6 @@ public sealed class NewNetworkAlertTests
             Assert.Contains("This link has expired", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", token, Office, "ci/1")).Status);
-        Assert.Single(Alerts(server));
+        Assert.Equal(2, Alerts(server).Count);
     }
 }
