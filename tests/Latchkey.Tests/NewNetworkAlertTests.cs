@@ -197,4 +197,29 @@ public sealed class NewNetworkAlertTests
         Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", token, Office, "ci/1")).Status);
         Assert.Equal(2, Alerts(server).Count);
     }
+
+    [Fact]
+    public async Task A_link_mailed_before_the_token_was_regenerated_does_not_revoke_the_new_secret()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using var carol = server.NewBrowserSession();
+        await carol.SignUpAsync("carol", Password);
+        var token = await carol.CreateTokenAsync("backup", ["repo"]);
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", token, Office, "backup/1")).Status);
+        var id = await TokenIdAsync(server, token);
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", token, Elsewhere, "backup/1")).Status);
+        var link = LinkIn(Assert.Single(Alerts(server)));
+
+        using (var regenerate = await carol.PostFormAsync($"/settings/tokens/{id}/regenerate", [new("Input.Expiration", "30")]))
+            Assert.Equal(HttpStatusCode.Redirect, regenerate.StatusCode);
+        var (_, list) = await carol.GetAsync("/settings/tokens");
+        var renewed = WebSession.NewTokenBox().Match(list).Groups[1].Value;
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", renewed, Office, "backup/2")).Status);
+
+        using var phone = server.NewBrowserSession(Phone);
+        var (status, page) = await phone.GetAsync(PathOf(link));
+        Assert.Equal(HttpStatusCode.Gone, status);
+        Assert.Contains("The token was regenerated since this mail was sent", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, "user", renewed, Office, "backup/2")).Status);
+    }
 }
