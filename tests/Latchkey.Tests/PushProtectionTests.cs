@@ -80,7 +80,7 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
 
         // The owner is told by mail as well.
         var mail = Directory.EnumerateFiles(Path.Combine(Server.DataDirectory, "mail"), "*.eml").Select(File.ReadAllText)
-            .Where(m => m.Contains($"To: {name} <{name}@example.test>", StringComparison.Ordinal)).ToList();
+            .Where(m => m.Contains($"To: {name} <{name}@example.test>", StringComparison.Ordinal) && m.Contains("was revoked", StringComparison.Ordinal)).ToList();
         var notice = Assert.Single(mail);
         Assert.Contains("Subject: [Latchkey] Your personal access token \"push\" was revoked", notice, StringComparison.Ordinal);
         Assert.Contains("found by push protection", notice, StringComparison.Ordinal);

@@ -36,6 +36,7 @@ public abstract class LatchkeyDb(DbContextOptions options)
     public DbSet<LfsLock> LfsLocks => Set<LfsLock>();
     public DbSet<TokenPolicyRecord> TokenPolicies => Set<TokenPolicyRecord>();
     public DbSet<TokenUsageRecord> TokenUsage => Set<TokenUsageRecord>();
+    public DbSet<TokenNetworkSighting> TokenNetworkSightings => Set<TokenNetworkSighting>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -162,6 +163,16 @@ public abstract class LatchkeyDb(DbContextOptions options)
         {
             policy.ToTable("TokenPolicies");
             policy.Property(p => p.Id).ValueGeneratedNever();
+        });
+
+        builder.Entity<TokenNetworkSighting>(sighting =>
+        {
+            sighting.ToTable("TokenNetworkSightings");
+            // NewNetworkAlerts inserts with ON CONFLICT on exactly these columns.
+            sighting.HasIndex(s => new { s.TokenId, s.Network }).IsUnique();
+            sighting.Property(s => s.Network).HasMaxLength(TokenNetworkSighting.MaxNetworkLength);
+            sighting.Property(s => s.LastUserAgent).HasMaxLength(TokenNetworkSighting.MaxUserAgentLength);
+            sighting.HasOne<PersonalAccessToken>().WithMany().HasForeignKey(s => s.TokenId).OnDelete(DeleteBehavior.Cascade);
         });
 
         builder.Entity<LfsLock>(lfsLock =>

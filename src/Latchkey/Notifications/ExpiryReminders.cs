@@ -3,8 +3,6 @@ using Latchkey.Data;
 using Latchkey.Hosting;
 using Latchkey.SecurityLog;
 using Latchkey.Tokens;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 
 namespace Latchkey.Notifications;
@@ -25,7 +23,7 @@ public sealed class TokenReminder
 /// restarts; if the job was down past two thresholds only the most urgent reminder goes.
 /// </summary>
 public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLifetimePolicy lifetime, TokenPolicies policies, Mailer mailer,
-    SecurityLogWriter log, Microsoft.Extensions.Options.IOptions<LatchkeyOptions> site, IServer server, ILogger<ExpiryReminders> logger)
+    SecurityLogWriter log, SiteUrl site, ILogger<ExpiryReminders> logger)
 {
     public const string SevenDays = "7d";
     public const string OneDay = "1d";
@@ -92,16 +90,9 @@ public sealed class ExpiryReminders(LatchkeyDb db, TimeProvider clock, TokenLife
                 ? $"Your {what} expired on {when}.\n"
                 : $"Your {what} will expire on {when}.\n") +
             "Scripts and applications that use it will stop being able to reach Latchkey.\n\n" +
-            $"To keep using it, regenerate it here:\n{BaseUrl()}{page}\n\n" +
+            $"To keep using it, regenerate it here:\n{site.Base()}{page}\n\n" +
             "If you no longer need it, you can ignore this message.\n";
         return (subject, body);
-    }
-
-    private string BaseUrl()
-    {
-        if (site.Value.PublicUrl is { Length: > 0 } configured)
-            return configured.TrimEnd('/');
-        return server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()?.TrimEnd('/') ?? "http://localhost:5000";
     }
 }
 
@@ -149,6 +140,7 @@ public static class NotificationsSetup
     {
         builder.Services.Configure<MailOptions>(builder.Configuration.GetSection("Mail"));
         builder.Services.AddSingleton<Mailer>();
+        builder.Services.AddSingleton<SiteUrl>();
         builder.Services.AddScoped<ExpiryReminders>();
         builder.Services.AddScoped<ExpiringTokensBanner>();
         builder.Services.AddValidatedOptions<RemindersOptions, RemindersOptions.Validator>("Reminders");

@@ -33,6 +33,7 @@ public static class SecurityActions
     public const string TokenRefused = "personal_access_token.refused";
     public const string TokenPolicyUpdated = "business.personal_access_token_policy_update";
     public const string TokenNetworkRefused = "personal_access_token.network_refused";
+    public const string TokenNewNetwork = "personal_access_token.new_network";
     public const string GitPasswordRefused = "git.password_refused";
     public const string GitPermissionDenied = "git.permission_denied";
     public const string GitFetch = "git.fetch";

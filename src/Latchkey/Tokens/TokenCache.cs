@@ -51,6 +51,33 @@ public sealed class TokenCache
         /// <summary>As <see cref="ClaimLastUsedWrite"/>, for the security-log line of a rotated token's use in its overlap (the first use, then one a minute).</summary>
         public bool ClaimOverlapLog(DateTime now, TimeSpan resolution) => Claim(ref _overlapLoggedTicks, now, resolution);
 
+        /// <summary>
+        /// The networks this node has recorded for the token while this entry lives, each with when its
+        /// "last seen" was last written (<see cref="NewNetworkAlerts"/>): a request from a known network
+        /// costs this lookup and nothing else.
+        /// </summary>
+        private readonly ConcurrentDictionary<string, long> _networks = new(StringComparer.Ordinal);
+
+        /// <summary>Past this many networks for one token the set starts over (recording again is harmless: the row is there).</summary>
+        public const int MaxNetworks = 256;
+
+        /// <summary>
+        /// What a use from <paramref name="network"/> asks of the database: <see cref="NetworkSight.New"/>
+        /// for exactly one caller, the first on this node (record the sighting), <see cref="NetworkSight.Due"/>
+        /// for one caller per <paramref name="resolution"/> after that ("last seen" is due), otherwise nothing.
+        /// </summary>
+        public NetworkSight SeeNetwork(string network, DateTime now, TimeSpan resolution)
+        {
+            if (_networks.TryGetValue(network, out var ticks))
+                return now.Ticks - ticks >= resolution.Ticks && _networks.TryUpdate(network, now.Ticks, ticks) ? NetworkSight.Due : NetworkSight.Known;
+            if (_networks.Count >= MaxNetworks)
+                _networks.Clear();
+            return _networks.TryAdd(network, now.Ticks) ? NetworkSight.New : NetworkSight.Known;
+        }
+
+        /// <summary>Forgets a network whose sighting could not be written, so the next use tries again.</summary>
+        public void ForgetNetwork(string network) => _networks.TryRemove(network, out _);
+
         private static bool Claim(ref long ticks, DateTime now, TimeSpan resolution)
         {
             while (true)
@@ -91,6 +118,19 @@ public sealed class TokenCache
         }
         if (Volatile.Read(ref _epoch) == epoch)
             _entries[new DigestKey(digest)] = entry;
+    }
+
+    /// <summary>What <see cref="Entry.SeeNetwork"/> found.</summary>
+    public enum NetworkSight
+    {
+        /// <summary>Seen from this network on this node lately: nothing to write.</summary>
+        Known,
+
+        /// <summary>Not seen from it on this node since the entry was read: record the sighting (insert or update).</summary>
+        New,
+
+        /// <summary>Seen, and its "last seen" is older than the resolution: write it again.</summary>
+        Due,
     }
 
     /// <summary>A digest as a dictionary key, compared by content.</summary>

@@ -399,6 +399,19 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         return true;
     }
 
+    /// <summary>
+    /// Revokes the user's own token for <paramref name="reason"/> (the link in a new-network mail):
+    /// deleted as its page's delete does, logged as a revocation; false when there is no such token.
+    /// </summary>
+    public async Task<bool> RevokeAsync(long userId, long tokenId, string reason, CancellationToken ct)
+    {
+        var token = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && !t.IsCanary, ct);
+        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) == 0)
+            return false;
+        await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", token: token, ct: ct);
+        return true;
+    }
+
     /// <summary>Deletes every classic token of the user at the owner's request (the classic list's "Revoke all"); returns how many died.</summary>
     public Task<int> RevokeAllAsync(long userId, CancellationToken ct) => RevokeAllAsync(userId, "by the owner", ct, TokenKind.Classic);
 

@@ -10,9 +10,12 @@ namespace Latchkey.Tokens;
 /// </summary>
 public static class TokenNetworks
 {
-    public static string? NetworkOf(string? address)
+    public static string? NetworkOf(string? address) =>
+        address is not null && IPAddress.TryParse(address, out var parsed) ? NetworkOf(parsed) : null;
+
+    public static string? NetworkOf(IPAddress? parsed)
     {
-        if (address is null || !IPAddress.TryParse(address, out var parsed))
+        if (parsed is null)
             return null;
         if (parsed.IsIPv4MappedToIPv6)
             parsed = parsed.MapToIPv4();

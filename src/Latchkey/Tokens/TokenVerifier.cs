@@ -29,10 +29,10 @@ public sealed record TokenUse(string? IpAddress, string? UserAgent, System.Net.I
 
 /// <summary>
 /// The hot path of every token request, and nothing else: parse and checksum, digest, the epoch,
-/// the cache or one indexed lookup, expiry and suspension, a coalesced "last used" write.
+/// the cache or one indexed lookup, expiry and suspension, a coalesced "last used" write, the network it came from.
 /// </summary>
 public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvider clock, TokenLifetimePolicy lifetime, SecurityLogWriter log,
-    TokenCache cache, IHotReads hot, TokenPolicies policies, CanaryTokens canaries)
+    TokenCache cache, IHotReads hot, TokenPolicies policies, CanaryTokens canaries, NewNetworkAlerts networks)
 {
     /// <summary>How stale "last used" may get before a use writes it again (coalesces writes on busy tokens).</summary>
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -83,7 +83,8 @@ public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvide
             await log.RecordAsync(token.UserId, SecurityActions.TokenRefused, $"\"{token.Note}\" used while the site's token policy disables classic tokens", succeeded: false, token: token, ct: ct);
             return new TokenCheck(TokenCheckResult.ClassicDisabled, token, owner);
         }
-        if (!AllowedNetworks.Allows(token.AllowedNetworks, use.Address ?? ParseAddress(use.IpAddress)))
+        var address = use.Address ?? ParseAddress(use.IpAddress);
+        if (!AllowedNetworks.Allows(token.AllowedNetworks, address))
         {
             await log.RecordAsync(token.UserId, SecurityActions.TokenNetworkRefused,
                 $"\"{token.Note}\" used from {use.IpAddress ?? "an unknown address"}, outside its allowed networks", succeeded: false, token: token, ct: ct);
@@ -102,6 +103,8 @@ public sealed class TokenVerifier(LatchkeyDb db, TokenDigest digest, TimeProvide
         // A rotated token's uses in its overlap are what its owner needs to see to retire it (the first, then at most one a minute per node).
         if (token.RotatedAt is not null && entry.ClaimOverlapLog(now, LastUsedResolution))
             await log.RecordAsync(token.UserId, SecurityActions.TokenUsedInOverlap, $"\"{token.Note}\" used after it was rotated, in its overlap", token: token, ct: ct);
+        // Where it is used from: an in-memory check unless the network is new to this node (its owner may get a mail) or its "last seen" is due.
+        await networks.SeeAsync(entry, owner, use, address, now, ct);
         return new TokenCheck(TokenCheckResult.Valid, token, owner);
     }
 

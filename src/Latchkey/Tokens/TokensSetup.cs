@@ -23,6 +23,7 @@ public static class TokensSetup
         builder.Services.AddScoped<TokenVerifier>();
         builder.Services.AddScoped<LeakedTokens>();
         builder.Services.AddScoped<CanaryTokens>();
+        builder.Services.AddScoped<NewNetworkAlerts>();
         builder.Services.AddScoped<CredentialReader>();
         builder.Services.AddScoped<WebCaller>();
         builder.Services.AddValidatedOptions<ThrottleOptions, ThrottleOptions.Validator>("Security");

@@ -527,6 +527,41 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.ToTable("PersonalAccessTokens", (string)null);
                 });
 
+            modelBuilder.Entity("Latchkey.Tokens.TokenNetworkSighting", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("AlertedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastUserAgent")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Network")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TokenId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenId", "Network")
+                        .IsUnique();
+
+                    b.ToTable("TokenNetworkSightings", (string)null);
+                });
+
             modelBuilder.Entity("Latchkey.Tokens.TokenPolicyRecord", b =>
                 {
                     b.Property<int>("Id")
@@ -851,6 +886,15 @@ namespace Latchkey.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Latchkey.Tokens.TokenNetworkSighting", b =>
+                {
+                    b.HasOne("Latchkey.Tokens.PersonalAccessToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Latchkey.Tokens.TokenRepository", b =>
