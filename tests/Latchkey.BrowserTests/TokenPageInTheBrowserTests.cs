@@ -9,7 +9,8 @@ namespace Latchkey.BrowserTests;
 
 /// <summary>
 /// A classic token's page in a real browser: after the token cloned one of three repositories, its
-/// Usage section names what it never used, and "Narrow to what it used" shows the change and makes it.
+/// Networks section lists where it was used (a new network mailed), its Usage section names what it
+/// never used, and "Narrow to what it used" shows the change and makes it.
 /// </summary>
 public sealed class TokenPageInTheBrowserTests(ITestOutputHelper output)
 {
@@ -52,6 +53,23 @@ public sealed class TokenPageInTheBrowserTests(ITestOutputHelper output)
             await Expect(usage.Locator("[data-usage-scopes-unused]")).ToContainTextAsync("gist");
             await Expect(usage.Locator("[data-usage-repositories-unused]")).ToContainTextAsync("Repositories never touched: 2 of 3:");
             await Expect(usage.Locator("[data-usage-repositories-unused]")).ToContainTextAsync("erin/docs, erin/infra");
+
+            // The networks it was used from: the clone's, then an API call from another /24, which is mailed.
+            var networks = page.Locator("[data-token-networks]");
+            await Expect(networks.Locator("[data-token-network='127.0.0.0/24']")).ToBeVisibleAsync();
+            using (var elsewhere = new HttpClient(WebSession.Handler(null, System.Net.IPAddress.Parse("127.0.1.5"))) { BaseAddress = server.BaseAddress })
+            {
+                using var call = new HttpRequestMessage(HttpMethod.Get, "api/v3/user");
+                call.Headers.TryAddWithoutValidation("Authorization", "token " + token);
+                call.Headers.UserAgent.ParseAdd("deploy-script/2.0");
+                using var answer = await elsewhere.SendAsync(call);
+                Assert.Equal(200, (int)answer.StatusCode);
+            }
+            await page.ReloadAsync();
+            await Expect(networks.Locator("[data-token-network]")).ToHaveCountAsync(2);
+            await Expect(networks.Locator("[data-token-network]").First).ToHaveAttributeAsync("data-token-network", "127.0.1.0/24");
+            await Expect(networks.Locator("[data-token-network='127.0.1.0/24']")).ToContainTextAsync("deploy-script/2.0");
+            await Expect(networks.Locator("[data-token-network='127.0.1.0/24']")).ToContainTextAsync("you were mailed about it");
 
             // The change is shown before it is made.
             var changes = usage.Locator("[data-usage-changes]");
