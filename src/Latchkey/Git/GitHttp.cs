@@ -142,6 +142,7 @@ public static class GitHttp
         if (advertise)
             args.Add("--advertise-refs");
         args.Add(repoPath);
+        using var span = Observability.LatchkeyTracing.Source.StartActivity(service);
         var info = GitCommand.StartInfo(repoPath, args);
         if (protocol is not null)
             info.Environment["GIT_PROTOCOL"] = protocol;
@@ -159,6 +160,7 @@ public static class GitHttp
             await process.WaitForExitAsync(ct);
             if (!advertise)
                 context.RequestServices.GetRequiredService<LatchkeyMetrics>().GitOperation(service["git-".Length..], process.ExitCode == 0, received, sent);
+            span?.SetTag("latchkey.git.bytes_received", received).SetTag("latchkey.git.bytes_sent", sent).SetTag("latchkey.git.exit_code", process.ExitCode);
             if (beside is not null)
                 await beside;
             var error = await stderr;

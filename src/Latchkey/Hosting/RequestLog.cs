@@ -9,6 +9,7 @@ namespace Latchkey.Hosting;
 /// (a token pasted as a file name or an owner segment), the status, the client address (after
 /// forwarded headers), and the time taken. With `Logging:Console:FormatterName=json` each line is
 /// one JSON object, and scopes (`…:IncludeScopes=true`) add the request id to every other line too.
+/// With tracing on (<c>Tracing:OtlpEndpoint</c>) the request id is the request's trace id.
 /// </summary>
 public static partial class RequestLog
 {
@@ -18,6 +19,9 @@ public static partial class RequestLog
         app.Use(async (context, next) =>
         {
             var started = Stopwatch.GetTimestamp();
+            // With tracing on, the request id is the trace id: what a user quotes finds the trace.
+            if (Activity.Current is { } activity)
+                context.TraceIdentifier = activity.TraceId.ToHexString();
             context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
             try
             {

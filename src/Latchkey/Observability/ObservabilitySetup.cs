@@ -1,8 +1,10 @@
 using Latchkey.Api;
 using Latchkey.Authorization;
 using Microsoft.AspNetCore.Http.Features;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Latchkey.Observability;
 
@@ -11,6 +13,9 @@ namespace Latchkey.Observability;
 /// ASP.NET Core's request metrics are collected and <c>GET /api/v3/metrics</c> serves them in
 /// Prometheus' text format to a site administrator (a session, or a token with <c>site_admin</c>);
 /// anyone else hears what the administration API answers them.
+/// Traces (OpenTelemetry), off by default: with <c>Tracing:OtlpEndpoint</c> each request's span (and
+/// the git process it runs, <see cref="LatchkeyTracing"/>) is sent over OTLP/HTTP, and the request id
+/// a response names (X-Request-Id, X-GitHub-Request-Id) is its trace id.
 /// </summary>
 public static class ObservabilitySetup
 {
@@ -19,15 +24,42 @@ public static class ObservabilitySetup
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LatchkeyMetrics>();
-        if (!MetricsEnabled(builder.Configuration))
+        var metricsOn = MetricsEnabled(builder.Configuration);
+        var traces = TracesEndpoint(builder.Configuration);
+        if (!metricsOn && traces is null)
             return builder;
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("latchkey", serviceVersion: GitHubEnterprise.LatchkeyVersion))
-            .WithMetrics(metrics => metrics
-            .AddMeter(LatchkeyMetrics.MeterName)
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter());
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("latchkey", serviceVersion: GitHubEnterprise.LatchkeyVersion));
+        if (metricsOn)
+        {
+            telemetry.WithMetrics(metrics => metrics
+                .AddMeter(LatchkeyMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddPrometheusExporter());
+        }
+        if (traces is not null)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(LatchkeyTracing.SourceName)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(otlp =>
+                {
+                    otlp.Endpoint = traces;
+                    otlp.Protocol = OtlpExportProtocol.HttpProtobuf;
+                }));
+        }
         return builder;
+    }
+
+    /// <summary>Where traces go (OTLP over HTTP: the collector's base address, or its /v1/traces), or null when tracing is off.</summary>
+    private static Uri? TracesEndpoint(ConfigurationManager configuration)
+    {
+        var text = configuration["Tracing:OtlpEndpoint"];
+        if (string.IsNullOrEmpty(text))
+            return null;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new InvalidOperationException($"Tracing:OtlpEndpoint must be an http or https address of an OpenTelemetry collector, not '{text}'.");
+        return uri.AbsolutePath.EndsWith("/v1/traces", StringComparison.Ordinal) ? uri : new Uri(uri, uri.AbsolutePath.TrimEnd('/') + "/v1/traces");
     }
 
     /// <summary>Tags each request's ASP.NET Core metrics with the door it came through.</summary>

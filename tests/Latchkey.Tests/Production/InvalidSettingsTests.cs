@@ -23,6 +23,7 @@ public sealed class InvalidSettingsTests
     [InlineData("Git:Maintenance", "sometimes")]
     [InlineData("Tokens:MaxLifetimeDays", "400")]
     [InlineData("Reminders:Interval", "-00:01:00")]
+    [InlineData("Tracing:OtlpEndpoint", "collector:4318")]
     public async Task A_server_with_an_invalid_setting_exits_naming_it(string setting, string value)
     {
         var data = Directory.CreateTempSubdirectory("latchkey-settings-").FullName;
