@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Latchkey.Tests.Support;
 using Latchkey.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Latchkey.Tests;
 
@@ -130,5 +131,56 @@ public sealed class CanaryTokenTests
         var objects = JsonDocument.Parse(inventory).RootElement.EnumerateArray().ToList();
         Assert.True(objects.Single(o => o.GetProperty("name").GetString() == "staging .env").GetProperty("canary").GetBoolean());
         Assert.False(objects.Single(o => o.GetProperty("name").GetString() == "laptop").GetProperty("canary").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_site_canary_made_by_an_administrator_tells_every_administrator_and_a_plain_user_cannot_make_one()
+    {
+        await using var server = await LatchkeyServer.StartAsync();
+        using var root = server.NewBrowserSession();
+        await root.SignUpAsync("root", Password, email: "root@example.test");
+        using (var ops = server.NewBrowserSession())
+            await ops.SignUpAsync("ops", Password, email: "ops@example.test");
+        using var eve = server.NewBrowserSession();
+        await eve.SignUpAsync("eve", Password, email: "eve@example.test");
+        using (var scope = server.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Latchkey.Accounts.User>>();
+            var second = (await users.FindByNameAsync("ops"))!;
+            second.IsSiteAdmin = true;
+            await users.UpdateAsync(second);
+        }
+
+        // A plain user is not offered it, and a POST that asks anyway makes nothing.
+        var (_, plainPage) = await eve.GetAsync("/settings/tokens/canaries");
+        Assert.DoesNotContain("Input.Site", plainPage, StringComparison.Ordinal);
+        using (var refused = await eve.PostFormAsync("/settings/tokens/canaries", [new("Input.Note", "sneaky"), new("Input.Format", "classic"), new("Input.Site", "true")]))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Contains(CanaryTokens.SiteCanaryRefusal, await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        var (_, stillEmpty) = await eve.GetAsync("/settings/tokens/canaries");
+        Assert.DoesNotContain("sneaky", stillEmpty, StringComparison.Ordinal);
+
+        var (_, adminPage) = await root.GetAsync("/settings/tokens/canaries");
+        Assert.Contains("name=\"Input.Site\"", adminPage, StringComparison.Ordinal);
+        using (var created = await root.PostFormAsync("/settings/tokens/canaries", [new("Input.Note", "backup bucket"), new("Input.Format", "fine_grained"), new("Input.Site", "true")]))
+            Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        var (_, shownPage) = await root.GetAsync("/settings/tokens/canaries");
+        var canary = WebSession.NewTokenBox().Match(shownPage).Groups[1].Value;
+        Assert.StartsWith(TokenFormat.FineGrainedPrefix, canary, StringComparison.Ordinal);
+        Assert.Contains("data-site-canary", shownPage, StringComparison.Ordinal);
+
+        // Presented by anyone: an unknown token's answer, and both administrators are mailed; the plain user is not.
+        var (status, _) = await ApiAsync(server, "user", canary);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        var mails = Mail(server.DataDirectory).Where(m => m.Contains("site canary token \"backup bucket\" was used", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, mails.Count);
+        Assert.Contains(mails, m => m.Contains("ops@example.test", StringComparison.Ordinal));
+        Assert.Contains(mails, m => m.Contains("root@example.test", StringComparison.Ordinal));
+        Assert.DoesNotContain(mails, m => m.Contains("eve@example.test", StringComparison.Ordinal));
+        Assert.All(mails, m => Assert.Contains("made by root", m, StringComparison.Ordinal));
+        Assert.All(mails, m => Assert.Contains("GET /api/v3/user", m, StringComparison.Ordinal));
+        Assert.All(mails, m => Assert.DoesNotContain(canary, m, StringComparison.Ordinal));
     }
 }

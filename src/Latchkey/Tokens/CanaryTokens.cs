@@ -17,8 +17,14 @@ public sealed class CanaryTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
     /// <summary>However often a canary is presented, its owner gets at most one mail in this time (every trip is logged).</summary>
     public static readonly TimeSpan MailInterval = TimeSpan.FromMinutes(10);
 
-    public async Task<(PersonalAccessToken Token, string Plaintext)> CreateAsync(User owner, string note, TokenKind kind, CancellationToken ct)
+    /// <summary>Only site administrators make site canaries (the page says so before it asks).</summary>
+    public const string SiteCanaryRefusal = "Only site administrators can make site canaries.";
+
+    /// <param name="site">A site canary: every site administrator is mailed when it is tripped (the owner must be one).</param>
+    public async Task<(PersonalAccessToken Token, string Plaintext)> CreateAsync(User owner, string note, TokenKind kind, CancellationToken ct, bool site = false)
     {
+        if (site && !owner.IsSiteAdmin)
+            throw new InvalidOperationException(SiteCanaryRefusal);
         var plaintext = TokenFormat.Generate(kind);
         var now = clock.GetUtcNow().UtcDateTime;
         var token = new PersonalAccessToken
@@ -33,10 +39,11 @@ public sealed class CanaryTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
             SecretHandoverUntil = now + TokenIssuer.HandoverWindow,
             RepositoryAccess = RepositoryAccess.PublicOnly,
             IsCanary = true,
+            IsSiteCanary = site,
         };
         db.Tokens.Add(token);
         await db.SaveChangesAsync(ct);
-        await log.RecordAsync(owner.Id, SecurityActions.CanaryCreated, $"Canary token \"{note}\" (…{token.LastEight})", token: token, ct: ct);
+        await log.RecordAsync(owner.Id, SecurityActions.CanaryCreated, $"{(site ? "Site canary" : "Canary")} token \"{note}\" (…{token.LastEight})", token: token, ct: ct);
         return (token, plaintext);
     }
 
@@ -68,20 +75,27 @@ public sealed class CanaryTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
         if (previous is { } last && now - last < MailInterval)
             return;
         var owner = canary.User ?? await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == canary.UserId, ct);
-        if (owner is not { Email: { } email })
-            return;
-        try
+        // A site canary tells every site administrator; any other canary its owner.
+        var recipients = canary.IsSiteCanary
+            ? await db.Users.AsNoTracking().Where(u => u.IsSiteAdmin && u.SuspendedAt == null && u.Email != null).OrderBy(u => u.Id).ToListAsync(ct)
+            : owner is null ? [] : [owner];
+        foreach (var recipient in recipients.Where(r => r.Email is not null))
         {
-            await mailer.SendAsync(owner.UserName!, email, $"[Latchkey] Your canary token \"{canary.Note}\" was used",
-                $"Hi {owner.UserName},\n\nSomeone presented your canary token \"{canary.Note}\" (…{canary.LastEight}) at {now:yyyy-MM-dd HH:mm:ss} UTC.\n\n" +
-                $"What was attempted: {attempted}\nFrom: {where.Address ?? "an unknown address"}\nUser agent: {where.UserAgent ?? "none"}\n\n" +
-                "The canary authorized nothing: it was answered as an unknown token. Wherever you placed it has been read by someone.\n" +
-                "Every use is in your security log (Settings > Security log).\n", ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The trip is in the security log whatever the mail server does.
-            logger.LogError(e, "Could not mail the owner of canary token {TokenId}", canary.Id);
+            try
+            {
+                var whose = canary.IsSiteCanary ? $"the site canary token \"{canary.Note}\" (…{canary.LastEight}, made by {owner?.UserName})" : $"your canary token \"{canary.Note}\" (…{canary.LastEight})";
+                await mailer.SendAsync(recipient.UserName!, recipient.Email!,
+                    canary.IsSiteCanary ? $"[Latchkey] The site canary token \"{canary.Note}\" was used" : $"[Latchkey] Your canary token \"{canary.Note}\" was used",
+                    $"Hi {recipient.UserName},\n\nSomeone presented {whose} at {now:yyyy-MM-dd HH:mm:ss} UTC.\n\n" +
+                    $"What was attempted: {attempted}\nFrom: {where.Address ?? "an unknown address"}\nUser agent: {where.UserAgent ?? "none"}\n\n" +
+                    $"The canary authorized nothing: it was answered as an unknown token. Wherever {(canary.IsSiteCanary ? "it was placed" : "you placed it")} has been read by someone.\n" +
+                    (canary.IsSiteCanary ? "Every use is in the site's security log (Site admin > Security log).\n" : "Every use is in your security log (Settings > Security log).\n"), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The trip is in the security log whatever the mail server does.
+                logger.LogError(e, "Could not mail about canary token {TokenId}", canary.Id);
+            }
         }
     }
 }

@@ -40,6 +40,9 @@ public sealed class PersonalAccessToken : ITokenRecord
     /// </summary>
     public bool IsCanary { get; set; }
 
+    /// <summary>A site canary: made by a site administrator, and every site administrator is told when it is tripped.</summary>
+    public bool IsSiteCanary { get; set; }
+
     /// <summary>How often the canary was presented, and when last.</summary>
     public int CanaryTrips { get; set; }
     public DateTime? CanaryLastTrippedAt { get; set; }

@@ -488,6 +488,9 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<bool>("IsCanary")
                         .HasColumnType("boolean");
 
+                    b.Property<bool>("IsSiteCanary")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
 

@@ -467,6 +467,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<bool>("IsCanary")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsSiteCanary")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 

@@ -21,6 +21,7 @@ public sealed class CanaryTokensModel(UserManager<User> users, CanaryTokens cana
     public IReadOnlyList<PersonalAccessToken> Canaries { get; private set; } = [];
     public (long Id, string Plaintext)? NewToken { get; private set; }
     public bool HandoverSpent { get; private set; }
+    public bool IsSiteAdmin { get; private set; }
 
     [BindProperty]
     public InputModel Input { get; set; } = new();
@@ -34,6 +35,9 @@ public sealed class CanaryTokensModel(UserManager<User> users, CanaryTokens cana
 
         /// <summary>classic or fine_grained: the format the canary looks like.</summary>
         public string? Format { get; set; }
+
+        /// <summary>A site canary (site administrators only): every site administrator is mailed when it is tripped.</summary>
+        public bool Site { get; set; }
     }
 
     public async Task<IActionResult> OnGetAsync()
@@ -42,6 +46,7 @@ public sealed class CanaryTokensModel(UserManager<User> users, CanaryTokens cana
         if (user is null)
             return Challenge();
         Response.Headers.CacheControl = "no-store";
+        IsSiteAdmin = user.IsSiteAdmin;
         var handover = await NewTokenHandover.ReadAsync(TempData, NewTokenKey, NewTokenIdKey, tokens, user.Id, HttpContext.RequestAborted);
         (NewToken, HandoverSpent) = (handover.Shown, handover.Spent);
         Canaries = await canaries.ListAsync(user.Id, HttpContext.RequestAborted);
@@ -63,13 +68,16 @@ public sealed class CanaryTokensModel(UserManager<User> users, CanaryTokens cana
         };
         if (kind is null)
             ModelState.AddModelError(string.Empty, "Choose the format the canary looks like: classic or fine-grained.");
+        if (Input.Site && !user.IsSiteAdmin)
+            ModelState.AddModelError(string.Empty, CanaryTokens.SiteCanaryRefusal);
         if (!ModelState.IsValid)
         {
+            IsSiteAdmin = user.IsSiteAdmin;
             Canaries = await canaries.ListAsync(user.Id, HttpContext.RequestAborted);
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
-        var (token, plaintext) = await canaries.CreateAsync(user, note!, kind!.Value, HttpContext.RequestAborted);
+        var (token, plaintext) = await canaries.CreateAsync(user, note!, kind!.Value, HttpContext.RequestAborted, site: Input.Site);
         TempData[NewTokenKey] = plaintext;
         TempData[NewTokenIdKey] = token.Id.ToString(CultureInfo.InvariantCulture);
         return RedirectToPage();
