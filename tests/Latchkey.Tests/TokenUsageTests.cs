@@ -216,6 +216,12 @@ public sealed class TokenUsageTests
         Assert.Equal(["read:user"], Strings(busyUsage, "scopes", "unused"));
         Assert.Equal(["alice/one", "alice/two"], Strings(busyUsage, "repositories", "used"));
 
+        // Listing its private repositories is a use of repo, and of each repository listed.
+        Assert.Equal(HttpStatusCode.OK, (await ApiAsync(server, HttpMethod.Get, "user/repos", idle)).Status);
+        var (_, listed) = await ApiAsync(server, HttpMethod.Get, "user/token/usage", idle);
+        Assert.Equal(["repo"], Strings(listed, "scopes", "used"));
+        Assert.Equal(["alice/one", "alice/three", "alice/two"], Strings(listed, "repositories", "used"));
+
         // Past the window, what a token did is forgotten.
         server.Clock.Advance(TimeSpan.FromDays(91));
         await flusher.FlushAsync(CancellationToken.None);

@@ -110,6 +110,7 @@ public static class RepositoryApi
             .AsSplitQuery()
             .ToListAsync(context.RequestAborted);
         paging.WriteLinks(context, total);
+        context.RequestServices.GetRequiredService<Tokens.TokenUsageRecorder>().RecordListed(caller, page);
         var urls = ApiUrls.Of(context.Request);
         return TypedResults.Ok(page.Select(r => RepositoryDto.From(r, caller, urls)).ToList());
     }

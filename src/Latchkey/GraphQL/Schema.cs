@@ -164,6 +164,7 @@ public sealed record RepositoryConnection(IReadOnlyList<Repository> Nodes, int T
             _ => descending ? query.OrderByDescending(r => r.PushedAt ?? r.CreatedAt).ThenByDescending(r => r.Id) : query.OrderBy(r => r.PushedAt ?? r.CreatedAt).ThenBy(r => r.Id),
         };
         var nodes = await ordered.Skip(skip).Take(first).Include(r => r.Owner).Include(r => r.Collaborators).AsSplitQuery().ToListAsync(context.CancellationToken);
+        context.Service<Tokens.TokenUsageRecorder>().RecordListed(caller, nodes);
         return new RepositoryConnection(nodes, total, skip + nodes.Count < total,
             nodes.Count > 0 ? Cursor(skip + nodes.Count) : null, nodes.Count > 0 ? Cursor(skip + 1) : null, skip > 0);
     }

@@ -73,6 +73,18 @@ public sealed class TokenUsageRecorder(TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// A list of repositories the caller was shown (GET /user/repos, GraphQL's repositories): listing a
+    /// private one exercised what reading it needs, though no single-repository decision was asked.
+    /// </summary>
+    public void RecordListed(Caller caller, IEnumerable<Repositories.Repository> listed)
+    {
+        if (caller.TokenId is not { } tokenId)
+            return;
+        var read = new RepositoryRequirement(RepoAction.Read);
+        Record(tokenId, listed.SelectMany(repo => AccessPolicy.Exercised(caller, read, repo)));
+    }
+
     /// <summary>What this node saw of a token that is not written yet (so its own answers are current).</summary>
     public IEnumerable<string> PendingFor(long tokenId) => _pending.Keys.Where(k => k.TokenId == tokenId).Select(k => k.Grant);
 
@@ -166,7 +178,8 @@ public sealed class TokenUsageFlusher(IServiceScopeFactory scopes, TokenUsageRec
             await db.TokenUsage.Where(u => u.Day < oldest).ExecuteDeleteAsync(ct);
             _prunedDay = today;
         }
-        var keys = recorder.Take();
+        // A key from a day already past the window (a node that slept) is not worth a row.
+        var keys = recorder.Take().Where(k => k.Day >= today - TokenUsageReports.WindowDays).ToList();
         if (keys.Count == 0)
             return;
         try
