@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Latchkey.Tests.Support;
 using Latchkey.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using static Latchkey.Tests.Support.FineGrainedTokens;
 
 namespace Latchkey.Tests;
@@ -96,6 +97,7 @@ public sealed class TokenInventoryTests : IAsyncLifetime
         Assert.True(expired[0].GetProperty("token_expired").GetBoolean());
         Assert.Equal(["deploy", "inventory", "laptop"], Names((await ListAsync("?state=active")).Tokens));
         Assert.Empty((await ListAsync("?state=revoked")).Tokens);
+        Assert.Empty((await ListAsync("?state=revoked&owner=bob")).Tokens);
 
         foreach (var bad in new[] { "?type=oauth", "?state=sleeping", "?per_page=0" })
         {
@@ -103,6 +105,55 @@ public sealed class TokenInventoryTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
             Assert.Contains("must be", body, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_token_its_owner_deleted_is_listed_as_revoked_only_under_state_revoked_and_its_name_is_free_again()
+    {
+        var deploy = (await ListAsync("?type=fine_grained")).Tokens.Single();
+        var id = deploy.GetProperty("id").GetInt64();
+        using var bob = _server.NewBrowserSession();
+        await bob.SignInAsync("bob", Password);
+        using (var delete = await bob.PostFormAsync($"/settings/personal-access-tokens/{id}", [], $"/settings/personal-access-tokens/{id}?handler=Delete"))
+            Assert.True(delete.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.OK, $"delete → {delete.StatusCode}");
+        using (var api = Api(_bobTokens[2]))
+            Assert.Equal(HttpStatusCode.Unauthorized, (await api.GetAsync("user")).StatusCode);
+
+        // A new token may take the name at once; the revoked one stays on record beside it.
+        var again = await _server.IssueAsync("bob", RepositoryAccess.Selected, ["bob/work"],
+            Permissions((FineGrainedPermissions.Contents, PermissionLevel.Read)), name: "deploy");
+        var listed = (await ListAsync("")).Tokens;
+        Assert.Equal(["deploy", "inventory", "laptop", "week"], Names(listed));
+        Assert.NotEqual(id, listed.Single(t => t.GetProperty("name").GetString() == "deploy").GetProperty("id").GetInt64());
+        Assert.DoesNotContain(id, (await ListAsync("?state=active")).Tokens.Select(t => t.GetProperty("id").GetInt64()));
+
+        var (response, body, revoked) = await ListAsync("?state=revoked&owner=bob");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var gone = Assert.Single(revoked);
+        Assert.Equal(id, gone.GetProperty("id").GetInt64());
+        Assert.Equal("revoked", gone.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.String, gone.GetProperty("revoked_at").ValueKind);
+        Assert.Equal("bob/work", gone.GetProperty("repositories")[0].GetProperty("full_name").GetString());
+        Assert.DoesNotContain(_bobTokens[2], body, StringComparison.Ordinal);
+        Assert.DoesNotContain(again, body, StringComparison.Ordinal);
+        Assert.Empty((await ListAsync("?state=revoked&type=classic")).Tokens);
+        Assert.Equal(JsonValueKind.Null, listed[0].GetProperty("revoked_at").ValueKind);
+
+        // The site admin page: the revoked token under its own filter, marked, with nothing to select.
+        using var admin = _server.NewBrowserSession();
+        await admin.SignInAsync("root", Password);
+        var (status, page) = await admin.GetAsync("/site-admin/tokens?state=revoked");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains($"data-token-row=\"{id}\"", page, StringComparison.Ordinal);
+        Assert.Contains("data-token-revoked", page, StringComparison.Ordinal);
+        Assert.DoesNotContain($"name=\"ids\" value=\"{id}\"", page, StringComparison.Ordinal);
+        var (_, all) = await admin.GetAsync("/site-admin/tokens");
+        Assert.DoesNotContain($"data-token-row=\"{id}\"", all, StringComparison.Ordinal);
+
+        // Kept 90 days, then the daily housekeeping deletes the row.
+        _server.Clock.Advance(TimeSpan.FromDays(TokenRules.RevokedKeptDays + 1));
+        await _server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<TokenUsageFlusher>().Single().FlushAsync(CancellationToken.None);
+        Assert.Empty((await ListAsync("?state=revoked")).Tokens);
     }
 
     [Fact]
@@ -283,6 +334,9 @@ public sealed class TokenInventoryTests : IAsyncLifetime
 
         Assert.Equal(["kept"], Names(await ListAsync("?owner=dana")));
         Assert.Empty(await ListAsync("?owner=erin"));
+        var revokedPage = await ListAsync("?owner=erin&state=revoked&per_page=100");
+        Assert.Equal(100, revokedPage.Count);
+        Assert.All(revokedPage, t => Assert.Equal("revoked", t.GetProperty("state").GetString()));
         using var git = new GitClient();
         foreach (var (token, index) in doomed.Take(3).Select((t, i) => (t, i)))
         {

@@ -37,7 +37,8 @@ public static class TokenIntrospectionApi
         [property: JsonPropertyName("repositories")] IReadOnlyList<TokenRepositoryDto>? Repositories,
         [property: JsonPropertyName("permissions")] IReadOnlyDictionary<string, string>? Permissions,
         [property: JsonPropertyName("allowed_networks")] IReadOnlyList<string> AllowedNetworks,
-        [property: JsonPropertyName("canary")] bool Canary);
+        [property: JsonPropertyName("canary")] bool Canary,
+        [property: JsonPropertyName("revoked_at")] DateTime? RevokedAt);
 
     public static RouteGroupBuilder MapTokenIntrospectionApi(this RouteGroupBuilder api)
     {
@@ -145,13 +146,13 @@ public static class TokenIntrospectionApi
     public static TokenDto ToDto(PersonalAccessToken token, string owner, TokenLifetimePolicy lifetime, DateTime nowUtc, IReadOnlyList<TokenRepositoryDto>? repositories)
     {
         var expiry = lifetime.EffectiveExpiry(token);
-        var state = TokenNetworks.StateOf(expiry, nowUtc);
+        var state = TokenNetworks.StateOf(token, expiry, nowUtc);
         var network = TokenNetworks.NetworkOf(token.LastUsedIp);
         if (token.Kind == TokenKind.Classic)
         {
             return new TokenDto(token.Id, "classic", token.Note, null, owner, token.LastEight,
                 token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network,
-                token.ScopeList, null, null, null, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary);
+                token.ScopeList, null, null, null, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary, token.RevokedAt);
         }
         var selection = token.RepositoryAccess switch
         {
@@ -162,6 +163,6 @@ public static class TokenIntrospectionApi
         var permissions = token.PermissionSet.Levels.ToDictionary(p => p.Key, p => FineGrainedPermissions.LevelName(p.Value));
         return new TokenDto(token.Id, "fine_grained", token.Note, token.Description, owner, token.LastEight,
             token.CreatedAt, expiry, token.LastUsedAt, state, state == "expired", token.LastUsedAt, network, null, selection,
-            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary);
+            token.RepositoryAccess == RepositoryAccess.Selected ? repositories ?? [] : null, permissions, Tokens.AllowedNetworks.Lines(token.AllowedNetworks), token.IsCanary, token.RevokedAt);
     }
 }

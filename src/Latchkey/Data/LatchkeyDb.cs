@@ -67,7 +67,9 @@ public abstract class LatchkeyDb(DbContextOptions options)
             token.Property(t => t.Permissions).HasMaxLength(1000);
             // Fine-grained token names are unique per user (classic notes need not be); a rotated token
             // keeps its name beside its successor until its overlap ends.
-            token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
+            token.HasIndex(t => new { t.UserId, t.Note }).IsUnique().HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL AND \"RevokedAt\" IS NULL");
+            // A revoked token is kept for the inventory and left out of everything else.
+            token.HasQueryFilter(t => t.RevokedAt == null);
             token.HasMany(t => t.Repositories).WithOne().HasForeignKey(r => r.TokenId).OnDelete(DeleteBehavior.Cascade);
         });
 

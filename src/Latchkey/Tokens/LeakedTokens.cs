@@ -55,7 +55,7 @@ public sealed class LeakedTokens(LatchkeyDb db, TokenDigest digest, TimeProvider
     public async Task RevokeAsync(PersonalAccessToken token, string reason, CancellationToken ct)
     {
         reason = TokenFormat.Redact(reason);
-        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteDeleteAsync(ct) == 0)
+        if (await db.Tokens.Where(t => t.Id == token.Id).ExecuteRevokeAsync(clock.GetUtcNow().UtcDateTime, ct) == 0)
             return;
         await log.RecordAsync(token.UserId, SecurityActions.TokenRevoked, $"{TokenIssuer.Describe(token)} · {reason}", succeeded: false, token: token, ct: ct);
         // The owner hears of it by mail too: a leaked token means something to change.

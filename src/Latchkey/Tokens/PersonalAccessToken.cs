@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Latchkey.Accounts;
 
 namespace Latchkey.Tokens;
@@ -26,6 +27,14 @@ public sealed class PersonalAccessToken : ITokenRecord
 
     /// <summary>When the token rotated itself (<see cref="TokenIssuer.RotateAsync"/>): it works until its overlap ends, and is never rotated again.</summary>
     public DateTime? RotatedAt { get; set; }
+
+    /// <summary>
+    /// When the token was revoked (deleted from its page, by "Revoke all", a site administrator, push
+    /// protection or a leak report): it works nowhere from then on. The row stays for the site's
+    /// inventory (<c>state=revoked</c>) for <see cref="TokenRules.RevokedKeptDays"/> days; every query of
+    /// tokens leaves it out (the model's query filter) unless it asks for revoked ones.
+    /// </summary>
+    public DateTime? RevokedAt { get; set; }
 
     /// <summary>
     /// Until when the new secret may still be shown, once (<see cref="TokenIssuer.ClaimHandoverAsync"/>);
@@ -80,4 +89,14 @@ public sealed class TokenRepository
 {
     public long TokenId { get; set; }
     public long RepositoryId { get; set; }
+}
+
+public static class TokenRevocation
+{
+    /// <summary>
+    /// Revokes the tokens <paramref name="tokens"/> selects, in one statement: they stop working at
+    /// once on every node (the credential epoch moves) and stay on record as revoked.
+    /// </summary>
+    public static Task<int> ExecuteRevokeAsync(this IQueryable<PersonalAccessToken> tokens, DateTime nowUtc, CancellationToken ct) =>
+        tokens.ExecuteUpdateAsync(set => set.SetProperty(t => t.RevokedAt, nowUtc), ct);
 }

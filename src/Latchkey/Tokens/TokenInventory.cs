@@ -19,7 +19,11 @@ public sealed class TokenInventory(LatchkeyDb db, TokenLifetimePolicy lifetime, 
     public async Task<(IQueryable<PersonalAccessToken>? Tokens, (string Field, string Message)? Problem)> FilterAsync(IQueryCollection query, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        IQueryable<PersonalAccessToken> tokens = db.Tokens.AsNoTracking();
+        // Revoked tokens are kept (PersonalAccessToken.RevokedAt) and left out unless state=revoked asks for them.
+        var state = query["state"].ToString();
+        IQueryable<PersonalAccessToken> tokens = state == "revoked"
+            ? db.Tokens.IgnoreQueryFilters().AsNoTracking().Where(t => t.RevokedAt != null)
+            : db.Tokens.AsNoTracking();
 
         if (query["owner"].ToString() is { Length: > 0 } owner)
         {
@@ -40,11 +44,11 @@ public sealed class TokenInventory(LatchkeyDb db, TokenLifetimePolicy lifetime, 
                 return (null, ("type", "type must be classic or fine_grained."));
         }
         // Expired at its own expiry, or at its kind's lifetime limit counted from its creation
-        // (TokenLifetimePolicy.EffectiveExpiry, in the query). Revoked tokens are deleted at once.
+        // (TokenLifetimePolicy.EffectiveExpiry, in the query).
         var policy = lifetime.Current;
         DateTime? classicBornBy = policy.ClassicMaxLifetimeDays is { } classicDays ? now.AddDays(-classicDays) : null;
         DateTime? fineGrainedBornBy = policy.FineGrainedMaxLifetimeDays is { } fineGrainedDays ? now.AddDays(-fineGrainedDays) : null;
-        switch (query["state"].ToString())
+        switch (state)
         {
             case "":
                 break;
@@ -59,7 +63,6 @@ public sealed class TokenInventory(LatchkeyDb db, TokenLifetimePolicy lifetime, 
                     || (fineGrainedBornBy != null && t.Kind == TokenKind.FineGrained && t.CreatedAt <= fineGrainedBornBy));
                 break;
             case "revoked":
-                tokens = tokens.Where(_ => false);
                 break;
             default:
                 return (null, ("state", "state must be active, expired or revoked."));

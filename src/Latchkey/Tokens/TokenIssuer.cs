@@ -359,7 +359,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         if (marked == 0)
             return null;
         if (overlap == TimeSpan.Zero)
-            await db.Tokens.Where(t => t.Id == tokenId).ExecuteDeleteAsync(ct);
+            await db.Tokens.Where(t => t.Id == tokenId).ExecuteRevokeAsync(now, ct);
         else
             // A cached copy of the old token must learn that it is rotated (its uses are logged in the overlap).
             await db.CredentialEpochs.Where(e => e.Id == 1).ExecuteUpdateAsync(set => set.SetProperty(e => e.Value, e => e.Value + 1), ct);
@@ -393,7 +393,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     public async Task<bool> DeleteAsync(long userId, long tokenId, CancellationToken ct)
     {
         var token = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId, ct);
-        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) == 0)
+        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteRevokeAsync(clock.GetUtcNow().UtcDateTime, ct) == 0)
             return false;
         await log.RecordAsync(userId, SecurityActions.TokenDeleted, Describe(token), token: token, ct: ct);
         return true;
@@ -406,7 +406,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     public async Task<bool> RevokeAsync(long userId, long tokenId, string reason, CancellationToken ct)
     {
         var token = await db.Tokens.AsNoTracking().Include(t => t.Repositories).SingleOrDefaultAsync(t => t.Id == tokenId && t.UserId == userId && !t.IsCanary, ct);
-        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteDeleteAsync(ct) == 0)
+        if (token is null || await db.Tokens.Where(t => t.Id == tokenId && t.UserId == userId).ExecuteRevokeAsync(clock.GetUtcNow().UtcDateTime, ct) == 0)
             return false;
         await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · {reason}", token: token, ct: ct);
         return true;
@@ -420,7 +420,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
     {
         // A list's "Revoke all" leaves the canaries, which are not on it.
         var doomed = await db.Tokens.AsNoTracking().Include(t => t.Repositories).Where(t => t.UserId == userId && (kind == null || (t.Kind == kind && !t.IsCanary))).ToListAsync(ct);
-        var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || (t.Kind == kind && !t.IsCanary))).ExecuteDeleteAsync(ct);
+        var count = await db.Tokens.Where(t => t.UserId == userId && (kind == null || (t.Kind == kind && !t.IsCanary))).ExecuteRevokeAsync(clock.GetUtcNow().UtcDateTime, ct);
         foreach (var token in doomed)
             await log.RecordAsync(userId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked with all tokens {by}", token: token, ct: ct);
         return count;
@@ -437,7 +437,7 @@ public sealed class TokenIssuer(LatchkeyDb db, TokenDigest digest, TimeProvider 
         var doomed = await db.Tokens.AsNoTracking().Include(t => t.User).Include(t => t.Repositories)
             .Where(t => ids.Contains(t.Id)).AsSplitQuery().ToListAsync(ct);
         var revoked = doomed.Select(t => t.Id).ToList();
-        await db.Tokens.Where(t => revoked.Contains(t.Id)).ExecuteDeleteAsync(ct);
+        await db.Tokens.Where(t => revoked.Contains(t.Id)).ExecuteRevokeAsync(clock.GetUtcNow().UtcDateTime, ct);
         foreach (var token in doomed)
             log.Stage(token.UserId, SecurityActions.TokenRevoked, $"{Describe(token)} · revoked by site administrator {administrator.UserName}", token: token, actor: administrator);
         await db.SaveChangesAsync(ct);

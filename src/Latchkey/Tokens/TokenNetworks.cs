@@ -26,12 +26,11 @@ public static class TokenNetworks
     }
 
     /// <summary>
-    /// <c>active</c> or <c>expired</c> (at its effective expiry, the site's lifetime limit included).
-    /// A revoked token is deleted, so an answer about a stored token never says <c>revoked</c>; the
-    /// inventory names revoked ones from the security log.
+    /// <c>revoked</c> (kept for the inventory after its revocation), <c>expired</c> (at its effective
+    /// expiry, the site's lifetime limit included) or <c>active</c>.
     /// </summary>
-    public static string StateOf(DateTime? effectiveExpiry, DateTime nowUtc) =>
-        effectiveExpiry is { } expires && nowUtc >= expires ? "expired" : "active";
+    public static string StateOf(PersonalAccessToken token, DateTime? effectiveExpiry, DateTime nowUtc) =>
+        token.RevokedAt is not null ? "revoked" : effectiveExpiry is { } expires && nowUtc >= expires ? "expired" : "active";
 }
 
 /// <summary>

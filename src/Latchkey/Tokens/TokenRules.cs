@@ -9,6 +9,9 @@ public static class TokenRules
     public const int MaxNameLength = 40;
     public const int MaxDescriptionLength = 1024;
 
+    /// <summary>How long a revoked token stays in the site's inventory (<c>state=revoked</c>) before its row is deleted.</summary>
+    public const int RevokedKeptDays = 90;
+
     /// <summary>The Expiration choices, as GitHub offers them, with their form values.</summary>
     public static IReadOnlyList<(string Value, string Label)> ExpirationChoices { get; } =
     [

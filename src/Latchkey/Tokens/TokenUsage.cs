@@ -121,8 +121,8 @@ public sealed class TokenUsageRecorder(TimeProvider clock)
 
 /// <summary>
 /// Writes the recorder's keys every <see cref="TokenUsageOptions.UsageFlushSeconds"/> and at shutdown,
-/// one transaction per batch; a key for a token deleted meanwhile is dropped. Forgets days past the
-/// advisor's window once a day.
+/// one transaction per batch; a key for a token deleted or revoked meanwhile is dropped. Once a day it
+/// forgets days past the advisor's window, and revoked tokens older than <see cref="TokenRules.RevokedKeptDays"/>.
 /// </summary>
 public sealed class TokenUsageFlusher(IServiceScopeFactory scopes, TokenUsageRecorder recorder, IOptions<TokenUsageOptions> options,
     ILogger<TokenUsageFlusher> logger) : BackgroundService
@@ -176,6 +176,9 @@ public sealed class TokenUsageFlusher(IServiceScopeFactory scopes, TokenUsageRec
         {
             var oldest = today - TokenUsageReports.WindowDays;
             await db.TokenUsage.Where(u => u.Day < oldest).ExecuteDeleteAsync(ct);
+            // Revoked tokens stay in the inventory as long as the advisor remembers usage, then go.
+            var revokedBefore = DateTime.SpecifyKind(DateOnly.FromDayNumber(today - TokenRules.RevokedKeptDays).ToDateTime(TimeOnly.MinValue), DateTimeKind.Utc);
+            await db.Tokens.IgnoreQueryFilters().Where(t => t.RevokedAt != null && t.RevokedAt < revokedBefore).ExecuteDeleteAsync(ct);
             _prunedDay = today;
         }
         // A key from a day already past the window (a node that slept) is not worth a row.
@@ -191,7 +194,7 @@ public sealed class TokenUsageFlusher(IServiceScopeFactory scopes, TokenUsageRec
                 await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO "TokenUsage" ("TokenId", "Day", "Grant")
                     SELECT {key.TokenId}, {key.Day}, {key.Grant}
-                    WHERE EXISTS (SELECT 1 FROM "PersonalAccessTokens" t WHERE t."Id" = {key.TokenId})
+                    WHERE EXISTS (SELECT 1 FROM "PersonalAccessTokens" t WHERE t."Id" = {key.TokenId} AND t."RevokedAt" IS NULL)
                     ON CONFLICT DO NOTHING
                     """, ct);
             }

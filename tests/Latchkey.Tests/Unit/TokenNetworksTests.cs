@@ -15,12 +15,16 @@ public sealed class TokenNetworksTests
         Assert.Equal(network, TokenNetworks.NetworkOf(address));
 
     [Fact]
-    public void A_token_is_expired_from_its_effective_expiry_on()
+    public void A_token_is_expired_from_its_effective_expiry_on_and_revoked_whatever_its_expiry()
     {
         var now = new DateTime(2026, 12, 7, 12, 0, 0, DateTimeKind.Utc);
-        Assert.Equal("active", TokenNetworks.StateOf(null, now));
-        Assert.Equal("active", TokenNetworks.StateOf(now.AddSeconds(1), now));
-        Assert.Equal("expired", TokenNetworks.StateOf(now, now));
-        Assert.Equal("expired", TokenNetworks.StateOf(now.AddDays(-1), now));
+        var token = new PersonalAccessToken { Note = "n", Digest = [], LastEight = "abcdefgh" };
+        Assert.Equal("active", TokenNetworks.StateOf(token, null, now));
+        Assert.Equal("active", TokenNetworks.StateOf(token, now.AddSeconds(1), now));
+        Assert.Equal("expired", TokenNetworks.StateOf(token, now, now));
+        Assert.Equal("expired", TokenNetworks.StateOf(token, now.AddDays(-1), now));
+        token.RevokedAt = now.AddHours(-1);
+        Assert.Equal("revoked", TokenNetworks.StateOf(token, null, now));
+        Assert.Equal("revoked", TokenNetworks.StateOf(token, now.AddDays(-1), now));
     }
 }

@@ -98,7 +98,7 @@ public sealed class SiteAdminTokensModel(WebCaller callers, TokenInventory inven
                 await writer.WriteAsync(string.Join(',',
                     t.Id.ToString(CultureInfo.InvariantCulture), Kind(t), Cell(t.Note), Cell(t.User?.UserName ?? ""), t.LastEight,
                     Cell(t.Kind == TokenKind.Classic ? t.Scopes : t.Permissions), Time(t.CreatedAt), Time(expiry),
-                    TokenNetworks.StateOf(expiry, Now), Time(t.LastUsedAt), TokenNetworks.NetworkOf(t.LastUsedIp) ?? "") + "\n");
+                    TokenNetworks.StateOf(t, expiry, Now), Time(t.LastUsedAt), TokenNetworks.NetworkOf(t.LastUsedIp) ?? "") + "\n");
             }
             after = chunk[^1].Id;
         }

@@ -523,6 +523,9 @@ namespace Latchkey.Data.Migrations.Postgres
                     b.Property<int>("RepositoryAccess")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<DateTime?>("RotatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -546,7 +549,7 @@ namespace Latchkey.Data.Migrations.Postgres
 
                     b.HasIndex("UserId", "Note")
                         .IsUnique()
-                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
+                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL AND \"RevokedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
                 });

@@ -502,6 +502,9 @@ namespace Latchkey.Data.Migrations.Sqlite
                     b.Property<int>("RepositoryAccess")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("RotatedAt")
                         .HasColumnType("TEXT");
 
@@ -525,7 +528,7 @@ namespace Latchkey.Data.Migrations.Sqlite
 
                     b.HasIndex("UserId", "Note")
                         .IsUnique()
-                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL");
+                        .HasFilter("\"Kind\" = 1 AND \"RotatedAt\" IS NULL AND \"RevokedAt\" IS NULL");
 
                     b.ToTable("PersonalAccessTokens", (string)null);
                 });
