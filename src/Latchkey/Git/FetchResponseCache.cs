@@ -223,6 +223,7 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
             _writing.TryRemove(new KeyValuePair<string, Generation>(key, mine));
             return (null, false);
         }
+        RemoveExpired(folder);
         _ = Task.Run(() => WriteAsync(mine, file, folder, key, repoPath, protocol, body));
         return (mine, true);
     }
@@ -288,7 +289,6 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
                 if (succeeded)
                 {
                     File.Move(generation.TemporaryPath, Path.Combine(folder, key + ".response"), overwrite: true);
-                    RemoveExpired(folder);
                 }
                 else
                 {
@@ -420,7 +420,7 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
             File.AppendAllText(Path.Combine(folder, key + ".served"), outcome + "\n");
     }
 
-    /// <summary>Whenever an answer is written: answers and their records past the window, and a crash's temporary files a day old.</summary>
+    /// <summary>Whenever an answer is to be written: answers and their records past the window, and a crash's temporary files a day old.</summary>
     private void RemoveExpired(string folder)
     {
         var now = TimeProvider.System.GetUtcNow().UtcDateTime;
