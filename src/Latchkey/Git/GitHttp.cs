@@ -11,7 +11,8 @@ namespace Latchkey.Git;
 
 /// <summary>
 /// Git smart HTTP: info/refs, git-upload-pack and git-receive-pack, served by the system git with
-/// --stateless-rpc and streamed both ways, so memory stays flat whatever the pack size.
+/// --stateless-rpc and streamed both ways, so memory stays flat whatever the pack size. Clones over
+/// protocol v2 may be answered by <see cref="FetchResponseCache"/> instead.
 /// </summary>
 public static class GitHttp
 {
