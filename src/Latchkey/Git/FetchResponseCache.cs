@@ -295,14 +295,17 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
                     File.Delete(generation.TemporaryPath);
                 }
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 logger.LogWarning("The upload-pack answer could not be kept: {Error}", e.Message);
                 succeeded = false;
-                File.Delete(generation.TemporaryPath);
             }
-            generation.Finish(succeeded);
-            _writing.TryRemove(new KeyValuePair<string, Generation>(key, generation));
+            finally
+            {
+                // Those following are told in every case: none waits on an answer that will not grow.
+                generation.Finish(succeeded);
+                _writing.TryRemove(new KeyValuePair<string, Generation>(key, generation));
+            }
         }
     }
 
