@@ -4,24 +4,30 @@
 # push of the whole repository into an empty one, 8 concurrent bare clones, and (--ops fleet) 20
 # simultaneous bare clones of one commit, a CI fleet after a push. See bench/README.md.
 #
-#   bench/git.sh [--small] [--rounds N] [--ops bare,checkout,fetch,push,concurrent,fleet] [--huge-push]
-#                [--out FILE.jsonl] [--keep]
+#   bench/git.sh [--small] [--shape default|game|deep] [--rounds N] [--ops bare,checkout,fetch,push,concurrent,fleet]
+#                [--huge-push] [--no-push-protection] [--out FILE.jsonl] [--keep]
+# --shape picks make-repo.py's repository shape; --no-push-protection runs Latchkey with
+# Git:PushProtection=false, so a push run with and one without it give push protection's cost.
 set -euo pipefail
 
 ROUNDS=5
 SIZE=""
+SHAPE=default
+NO_PROTECTION=""
 OPS="bare,checkout,fetch,push,concurrent"
 HUGE_PUSH=""
 OUT=""
 while (($#)); do
     case $1 in
         --small) SIZE=--small ;;
+        --shape) SHAPE=$2; shift ;;
+        --no-push-protection) NO_PROTECTION=--Git:PushProtection=false ;;
         --rounds) ROUNDS=$2; shift ;;
         --ops) OPS=$2; shift ;;
         --huge-push) HUGE_PUSH=1 ;;
         --out) OUT=$(realpath -m "$2"); shift ;;
         --keep) BENCH_KEEP=1 ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -37,8 +43,8 @@ RESULTS=${OUT:-$W/results.jsonl}
 : >"$RESULTS"
 MEASURE=(python3 "$BENCH_DIR/lib/measure.py" --out "$RESULTS")
 
-say "generating the test repository ${SIZE:-(full size)}"
-python3 "$BENCH_DIR/make-repo.py" $SIZE "$W/source.git"
+say "generating the test repository, shape $SHAPE ${SIZE:-(full size)}"
+python3 "$BENCH_DIR/make-repo.py" --shape "$SHAPE" $SIZE "$W/source.git"
 HEAD=$(git -C "$W/source.git" rev-parse main)
 BASE=$(git -C "$W/source.git" rev-parse main~10)
 # The fetch starts from a clone that lacks the last ten commits.
@@ -55,7 +61,7 @@ while [[ $LK_PORT == "$REF_PORT" ]]; do LK_PORT=$(free_port); done
 say "starting the reference on 127.0.0.1:$REF_PORT and Latchkey on 127.0.0.1:$LK_PORT"
 start_reference "$REF_PORT" "$W/ref/repos" "$W/ref"
 # LATCHKEY_BENCH_ARGS: settings for this run, e.g. "--Git:PackCacheSeconds=0" to measure without the pack cache.
-start_latchkey "$LK_PORT" "$W/lk/data" ${LATCHKEY_BENCH_ARGS:-}
+start_latchkey "$LK_PORT" "$W/lk/data" ${LATCHKEY_BENCH_ARGS:-} $NO_PROTECTION
 LK=http://127.0.0.1:$LK_PORT
 REF=http://127.0.0.1:$REF_PORT
 TOKEN=$(latchkey_token "$LK" bench repo delete_repo user)

@@ -13,6 +13,13 @@ Sizes (defaults are issue #7's test repository):
   full   2,000 commits, 5,000 text files in 200 directories, 50 binary files of 0.5-4 MiB (~100 MB packed)
   small  200 commits, 500 text files in 20 directories, 5 binary files of 64-256 KiB (for checking scripts)
   huge   like full, plus binaries up to ~1 GiB packed in all (the "RSS flat in repository size" check)
+
+Shapes (--shape; sizes above apply to default only):
+  default  the layout above
+  game     a game/ML project: 5,000 text files in one flat directory, 50 binary assets of 1-4 MiB
+           in the first commit, and every 25 commits one asset (in turn) rewritten with new random
+           content; 100 commits (~125 MB packed)
+  deep     a long history: 50,000 small commits, each editing 1-2 of 500 small text files in 20 directories
 """
 
 import argparse
@@ -28,6 +35,11 @@ PRESETS = {
     "small": dict(commits=200, files=500, dirs=20, binaries=5, bin_min_kib=64, bin_max_kib=256),
     "huge": dict(commits=2000, files=5000, dirs=200, binaries=300, bin_min_kib=2048, bin_max_kib=5120),
 }
+SHAPES = {
+    "game": dict(commits=100, files=5000, dirs=1, binaries=50, bin_min_kib=1024, bin_max_kib=4096),
+    "deep": dict(commits=50000, files=500, dirs=20, binaries=0, bin_min_kib=64, bin_max_kib=256),
+}
+REWRITE_EVERY = 25  # game: one asset rewritten every this many commits
 
 WORDS = (
     "token digest scope owner repository commit branch push clone fetch server client request "
@@ -91,16 +103,18 @@ class Stream:
         self.raw("\n")
 
 
-def generate(out, seed, commits, files, dirs, binaries, bin_min_kib, bin_max_kib):
+def generate(out, seed, commits, files, dirs, binaries, bin_min_kib, bin_max_kib, shape="default"):
     rng = random.Random(seed)
-    dir_names = directories(rng, dirs)
+    dir_names = ["game"] if shape == "game" else directories(rng, dirs)
+    game = shape == "game"
+    deep = shape == "deep"
     stream = Stream(out)
 
     # Plan: the first commit adds half the text files; the rest arrive one or two per commit; binaries
     # arrive at evenly spread commits; every commit after the first edits 1-4 existing text files.
     initial = files // 2
     later = files - initial
-    binary_at = {1 + (i * (commits - 2)) // max(binaries, 1): i for i in range(binaries)}
+    binary_at = {} if game else {1 + (i * (commits - 2)) // max(binaries, 1): i for i in range(binaries)}
     contents = {}  # path -> list of lines
     paths = []
     next_file = 0
@@ -119,7 +133,7 @@ def generate(out, seed, commits, files, dirs, binaries, bin_min_kib, bin_max_kib
         if n == 0:
             for _ in range(initial):
                 p = new_path()
-                contents[p] = text_file(rng, rng.randrange(20, 160))
+                contents[p] = text_file(rng, rng.randrange(5, 40) if deep else rng.randrange(20, 160))
                 paths.append(p)
                 changes.append(p)
             message = "Initial import\n"
@@ -131,10 +145,10 @@ def generate(out, seed, commits, files, dirs, binaries, bin_min_kib, bin_max_kib
                 adds = max(1, remaining_files // remaining_commits) if remaining_files >= remaining_commits else int(rng.random() < remaining_files / remaining_commits)
             for _ in range(adds):
                 p = new_path()
-                contents[p] = text_file(rng, rng.randrange(20, 160))
+                contents[p] = text_file(rng, rng.randrange(5, 40) if deep else rng.randrange(20, 160))
                 paths.append(p)
                 changes.append(p)
-            for _ in range(rng.randrange(1, 5)):
+            for _ in range(rng.randrange(1, 3) if deep else rng.randrange(1, 5)):
                 p = rng.choice(paths)
                 lines = contents[p]
                 for _ in range(rng.randrange(1, 6)):
@@ -160,6 +174,12 @@ def generate(out, seed, commits, files, dirs, binaries, bin_min_kib, bin_max_kib
             size = log_uniform_kib(rng, bin_min_kib, bin_max_kib) * 1024
             stream.raw(f"M 100644 inline assets/bin{i // 10:02d}/blob{i:03d}.bin\n")
             stream.data(rng.randbytes(size))
+        if game and (n == 0 or n % REWRITE_EVERY == 0):
+            # The first commit brings every asset; then one at a time, in turn, gets new content.
+            for i in range(binaries) if n == 0 else [(n // REWRITE_EVERY - 1) % binaries]:
+                size = log_uniform_kib(rng, bin_min_kib, bin_max_kib) * 1024
+                stream.raw(f"M 100644 inline assets/asset{i:03d}.bin\n")
+                stream.data(rng.randbytes(size))
         stream.raw("\n")
     stream.raw("done\n")
 
@@ -170,11 +190,14 @@ def main():
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--small", action="store_const", dest="preset", const="small")
     size.add_argument("--huge", action="store_const", dest="preset", const="huge")
+    parser.add_argument("--shape", choices=["default", "game", "deep"], default="default")
     parser.add_argument("--seed", type=int, default=7)
     for key in PRESETS["full"]:
         parser.add_argument("--" + key.replace("_", "-"), type=int)
     args = parser.parse_args()
-    params = dict(PRESETS[args.preset or "full"])
+    if args.shape != "default" and args.preset:
+        parser.error("--small and --huge apply to --shape default only")
+    params = dict(SHAPES[args.shape] if args.shape != "default" else PRESETS[args.preset or "full"])
     for key in params:
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
@@ -184,7 +207,7 @@ def main():
     env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null")
     subprocess.run(["git", "init", "--quiet", "--bare", "--initial-branch=main", args.out], check=True, env=env)
     importer = subprocess.Popen(["git", "-C", args.out, "fast-import", "--quiet", "--done"], stdin=subprocess.PIPE, env=env)
-    generate(importer.stdin, args.seed, **params)
+    generate(importer.stdin, args.seed, shape=args.shape, **params)
     importer.stdin.close()
     if importer.wait() != 0:
         sys.exit("git fast-import failed")

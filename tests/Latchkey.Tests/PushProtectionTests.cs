@@ -93,6 +93,34 @@ public sealed class PushProtectionTests(ServerFixture fixture) : IClassFixture<S
         Assert.True(clean.Succeeded, clean.ToString());
     }
 
+    [Fact]
+    public async Task With_push_protection_off_a_push_holding_a_live_token_is_accepted_and_the_token_lives()
+    {
+        await using var server = await LatchkeyServer.StartAsync(new Dictionary<string, string> { ["Git:PushProtection"] = "false" });
+        var name = "pusher";
+        using var web = server.NewBrowserSession();
+        await web.SignUpAsync(name, Password);
+        await web.CreateRepositoryAsync("app", isPrivate: true, addReadme: true);
+        var token = await web.CreateTokenAsync("push", ["repo"]);
+        using var git = new GitClient();
+        var url = server.Url($"/{name}/app.git");
+        var cloned = await git.CloneAsync(url, "app", name, token);
+        Assert.True(cloned.Succeeded, cloned.ToString());
+
+        await git.CommitFileAsync("app", "config/ci.env", $"GIT_TOKEN={token}\n", "Add CI settings");
+        var push = await git.PushAsync(Path.Combine(git.WorkDirectory, "app"), url, name, token, "HEAD:main");
+
+        Assert.True(push.Succeeded, push.ToString());
+        Assert.DoesNotContain("Push cannot contain secrets", push.Error, StringComparison.Ordinal);
+        var local = await git.RunAsync(Path.Combine(git.WorkDirectory, "app"), null, null, "rev-parse", "HEAD");
+        Assert.Equal(local.Output.Trim(), await RemoteMainAsync(git, url, name, token));
+        using var http = new HttpClient(WebSession.Handler(null, IPAddress.Loopback)) { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{name}/app.git/info/refs?service=git-upload-pack");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     /// <summary>What the server said (git's "remote:" lines), apart from what the client prints of its own refspec.</summary>
     private static string RemoteLines(GitRun push) =>
         string.Join('\n', push.Error.Split('\n').Where(line => line.StartsWith("remote:", StringComparison.Ordinal)));

@@ -31,6 +31,9 @@ public sealed class GitAccess(RepositoryService repositories, RepositoryStore st
     /// <summary>Background maintenance repacks repositories (<see cref="GitOptions.Maintenance"/>).</summary>
     public bool Maintenance => options.Value.Maintenance;
 
+    /// <summary>Pushes are scanned for live tokens (<see cref="GitOptions.PushProtection"/>).</summary>
+    public bool PushProtection => options.Value.PushProtection;
+
     /// <summary>The repository when the caller may do <paramref name="action"/>; otherwise null, with the response written.</summary>
     /// <param name="answer">How this door writes a refusal (git's plain text when null; Git LFS answers in its JSON).</param>
     public async Task<Repository?> AuthorizeAsync(HttpContext context, string owner, string repoName, RepoAction action, DoorAnswer? answer = null)
@@ -171,6 +174,13 @@ public sealed class GitOptions
     /// GitHub's secret scanning scans neither. Commits, tags and ref names are always scanned.
     /// </summary>
     public long PushScanMaxBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Push protection: a push holding a live token is refused and the token revoked. Off, pushes are
+    /// not scanned at all (the pre-receive hook stays installed and lets every push through); an
+    /// operator turns it off only knowingly, e.g. to measure what it costs.
+    /// </summary>
+    public bool PushProtection { get; set; } = true;
 
     /// <summary>
     /// How long a pack generated for a fetch is kept for identical fetches (same repository, refs and

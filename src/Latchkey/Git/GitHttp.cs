@@ -112,6 +112,9 @@ public static class GitHttp
                     // server; RepositoryMaintenance repacks in the background instead.
                     if (access.Maintenance)
                         GitCommand.AddConfig(info, "receive.autogc", "false");
+                    // Off (Git:PushProtection=false), the hook finds no LATCHKEY_PUSH_SCAN and exits 0.
+                    if (!access.PushProtection)
+                        return Task.CompletedTask;
                     session = protection.Begin(info);
                     return protection.WatchAsync(session, target, exited, push.Token);
                 });
