@@ -4,9 +4,11 @@ using Latchkey.Tests.Support;
 namespace Latchkey.Tests;
 
 /// <summary>
-/// Identical clones at once get one pack, generated once and streamed to all of them; never across
-/// a ref change, never after the pack's time is up, and a writer that died leaves nothing that breaks
-/// the next clone. Each served request is written down in the cache as miss, follow or hit.
+/// Identical clones at once get one answer, generated once and streamed to all of them: over protocol
+/// v2 the whole upload-pack answer (<c>KEY.response</c>), over v0 (not cached whole) the pack through
+/// the pack-objects hook (<c>KEY.pack</c>). Never across a ref change or to another repository, never
+/// after its time is up; a failed answer is never taken for a whole one, and a writer that died leaves
+/// nothing that breaks the next clone. Each served request is written down as miss, follow or hit.
 /// </summary>
 public sealed class PackCacheTests
 {
@@ -49,9 +51,12 @@ public sealed class PackCacheTests
         return new Site(server, web, token, git, url, clone);
     }
 
-    private static async Task<string> BareCloneAsync(Site site, string into)
+    /// <summary>Where each protocol's answers are kept: v2 clones are answered whole, v0 ones through the pack hook.</summary>
+    private static string Kept(string protocol) => protocol == "2" ? ".response" : ".pack";
+
+    private static async Task<string> BareCloneAsync(Site site, string into, string protocol = "2", string? url = null)
     {
-        var clone = await site.Git.RunAsync(null, "fleet", site.Token, "clone", "--bare", "--quiet", site.Url, into);
+        var clone = await site.Git.RunAsync(null, "fleet", site.Token, "-c", "protocol.version=" + protocol, "clone", "--bare", "--quiet", url ?? site.Url, into);
         Assert.True(clone.Succeeded, clone.ToString());
         var path = Path.Combine(site.Git.WorkDirectory, into);
         var fsck = await site.Git.RunAsync(null, null, null, "--git-dir", path, "fsck", "--strict", "--no-progress");
@@ -59,13 +64,15 @@ public sealed class PackCacheTests
         return (await site.Git.RunAsync(null, null, null, "--git-dir", path, "rev-parse", "main")).Output.Trim();
     }
 
-    [Fact]
-    public async Task Six_identical_clones_at_once_share_one_pack_generated_once()
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    public async Task Six_identical_clones_at_once_share_one_answer_generated_once(string protocol)
     {
         await using var site = await StartAsync();
         var before = site.Served().Keys.ToHashSet();
 
-        var heads = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => BareCloneAsync(site, $"fleet-{i}.git")));
+        var heads = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => BareCloneAsync(site, $"fleet-{i}.git", protocol)));
 
         var expected = (await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim();
         Assert.All(heads, head => Assert.Equal(expected, head));
@@ -73,39 +80,44 @@ public sealed class PackCacheTests
         Assert.Equal(6, served.Length);
         Assert.Equal(1, served.Count(s => s == "miss"));
         Assert.All(served.Where(s => s != "miss"), s => Assert.Contains(s, Shared));
-        Assert.True(File.Exists(Path.Combine(site.Cache, key + ".pack")));
+        Assert.True(File.Exists(Path.Combine(site.Cache, key + Kept(protocol))));
         Assert.Empty(Directory.EnumerateDirectories(site.Cache, "*.lock"));
         Assert.Empty(Directory.EnumerateFiles(site.Cache, "request.*"));
+        Assert.Empty(Directory.EnumerateFiles(site.Cache, "*.tmp"));
 
-        // One more, later: the finished pack is read (a hit), and nothing of any request stays behind.
-        Assert.Equal(expected, await BareCloneAsync(site, "late.git"));
+        // One more, later: the finished answer is read (a hit), and nothing of any request stays behind.
+        Assert.Equal(expected, await BareCloneAsync(site, "late.git", protocol));
         Assert.Equal("hit", site.Served()[key].Last());
         Assert.Empty(Directory.EnumerateFiles(site.Cache, "request.*"));
         Assert.Empty(Directory.EnumerateFiles(site.Cache, "report.*"));
         Assert.Empty(site.Server.FiveHundreds);
     }
 
-    [Fact]
-    public async Task A_push_changes_the_key_so_the_next_clone_gets_the_new_commit_and_not_the_cached_pack()
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    public async Task A_push_changes_the_key_so_the_next_clone_gets_the_new_commit_and_not_the_cached_answer(string protocol)
     {
         await using var site = await StartAsync();
-        await BareCloneAsync(site, "first.git");
+        await BareCloneAsync(site, "first.git", protocol);
         var keys = site.Served().Keys.ToHashSet();
 
         await site.Git.CommitFileAsync("game", "notes.txt", "after the first clone\n", "Add notes");
         Assert.True((await site.Git.PushAsync(site.Work, site.Url, "fleet", site.Token, "HEAD:main")).Succeeded);
-        var head = await BareCloneAsync(site, "second.git");
+        var head = await BareCloneAsync(site, "second.git", protocol);
 
         Assert.Equal((await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim(), head);
         var (_, served) = Assert.Single(site.Served(), entry => !keys.Contains(entry.Key));
         Assert.Equal(["miss"], served);
     }
 
-    [Fact]
-    public async Task A_pack_past_its_time_is_generated_again_and_a_crashed_writers_lock_does_not_break_a_clone()
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    public async Task An_answer_past_its_time_is_generated_again_and_a_crashed_writer_does_not_break_a_clone(string protocol)
     {
         await using var site = await StartAsync(new Dictionary<string, string> { ["Git:PackCacheSeconds"] = "3" });
-        await Task.WhenAll(BareCloneAsync(site, "first.git"), BareCloneAsync(site, "second.git"));
+        await Task.WhenAll(BareCloneAsync(site, "first.git", protocol), BareCloneAsync(site, "second.git", protocol));
         var key = site.Served().Single(entry => entry.Value.Length == 2).Key;
         Assert.Equal("miss", site.Served()[key][0]);
 
@@ -113,8 +125,18 @@ public sealed class PackCacheTests
 
         // Past its time the pack is made again, and its record starts afresh.
         await Task.Delay(TimeSpan.FromSeconds(3.5));
-        await BareCloneAsync(site, "third.git");
+        await BareCloneAsync(site, "third.git", protocol);
         Assert.Equal(["miss"], site.Served()[key]);
+
+        if (protocol == "2")
+        {
+            // A crash mid-answer leaves a temporary file, which is no answer: the next clone writes its own.
+            File.Delete(Path.Combine(site.Cache, key + ".response"));
+            await File.WriteAllBytesAsync(Path.Combine(site.Cache, $"{key}.response.1.crashed.tmp"), [0x30, 0x30, 0x30]);
+            Assert.Equal((await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim(), await BareCloneAsync(site, "fourth.git", protocol));
+            Assert.Equal("miss", site.Served()[key][^1]);
+            return;
+        }
 
         // A writer killed mid-pack (a crash) leaves its lock and half a pack; its process is gone.
         File.Delete(Path.Combine(site.Cache, key + ".pack"));
@@ -125,7 +147,7 @@ public sealed class PackCacheTests
             await File.WriteAllTextAsync(Path.Combine(lockFolder, "writer"), gone.Id + "\n");
         }
         await File.WriteAllBytesAsync(Path.Combine(lockFolder, "pack"), [0x50, 0x41, 0x43, 0x4b]);
-        var head = await BareCloneAsync(site, "fourth.git");
+        var head = await BareCloneAsync(site, "fourth.git", protocol);
         Assert.Equal((await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim(), head);
         Assert.Equal("miss", site.Served()[key][^1]);
         Assert.False(Directory.Exists(lockFolder));
@@ -136,6 +158,125 @@ public sealed class PackCacheTests
     {
         await using var site = await StartAsync(new Dictionary<string, string> { ["Git:PackCacheSeconds"] = "0" });
         await BareCloneAsync(site, "plain.git");
-        Assert.False(Directory.Exists(site.Cache) && Directory.EnumerateFiles(site.Cache, "*.pack").Any());
+        await BareCloneAsync(site, "plain-v0.git", "0");
+        Assert.False(Directory.Exists(site.Cache) && Directory.EnumerateFiles(site.Cache).Any(f => f.EndsWith(".pack", StringComparison.Ordinal) || f.EndsWith(".response", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Another_repository_with_the_same_content_gets_an_answer_of_its_own()
+    {
+        await using var site = await StartAsync();
+        await site.Web.CreateRepositoryAsync("copy", isPrivate: true);
+        var copy = site.Server.Url("/fleet/copy.git");
+        Assert.True((await site.Git.PushAsync(site.Work, copy, "fleet", site.Token, "HEAD:main")).Succeeded);
+        await BareCloneAsync(site, "game.git");
+        var keys = site.Served().Keys.ToHashSet();
+
+        // The same refs and the same request, but another repository: a miss, never the first one's answer.
+        var head = await BareCloneAsync(site, "copy.git", url: copy);
+
+        Assert.Equal((await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim(), head);
+        var (key, served) = Assert.Single(site.Served(), entry => !keys.Contains(entry.Key));
+        Assert.Equal(["miss"], served);
+        Assert.True(File.Exists(Path.Combine(site.Cache, key + ".response")));
+    }
+
+    [Fact]
+    public async Task A_writer_whose_client_hangs_up_still_finishes_the_answer_for_those_who_follow()
+    {
+        await using var site = await StartAsync();
+        var head = (await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim();
+        var keys = site.Served().Keys.ToHashSet();
+        using var http = Http(site);
+
+        using (var first = await http.SendAsync(FetchRequest(site, head), HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, first.StatusCode);
+            await using var body = await first.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[16]) > 0);
+        }
+        var heads = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => BareCloneAsync(site, $"after-{i}.git")));
+
+        Assert.All(heads, h => Assert.Equal(head, h));
+        var (key, served) = Assert.Single(site.Served(), entry => !keys.Contains(entry.Key) && entry.Value[0] == "miss" && entry.Value.Length > 1);
+        Assert.All(served.Skip(1), s => Assert.Contains(s, Shared));
+        Assert.True(File.Exists(Path.Combine(site.Cache, key + ".response")));
+        Assert.Empty(Directory.EnumerateFiles(site.Cache, "*.tmp"));
+        Assert.Empty(site.Server.FiveHundreds);
+    }
+
+    [Fact]
+    public async Task A_failed_answer_cuts_the_writer_and_its_followers_and_is_not_kept()
+    {
+        await using var site = await StartAsync();
+        var head = (await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim();
+        // One blob, pushed loose, corrupted at its end: git finds it when it reads the whole object, mid-pack.
+        var blob = (await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD:assets/level-2.bin")).Output.Trim();
+        var loose = Assert.Single(Directory.EnumerateFiles(site.Server.DataDirectory, blob[2..], SearchOption.AllDirectories));
+        File.SetUnixFileMode(loose, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await using (var file = new FileStream(loose, FileMode.Open, FileAccess.Write))
+        {
+            file.Seek(-4096, SeekOrigin.End);
+            file.Write(new byte[4096]);
+        }
+        var kept = Directory.EnumerateFiles(site.Cache, "*.response").ToHashSet();
+        using var http = Http(site);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await http.SendAsync(FetchRequest(site, head), HttpCompletionOption.ResponseHeadersRead);
+            try
+            {
+                await response.Content.ReadAsByteArrayAsync();
+                return "whole";
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                return "cut";
+            }
+        }));
+
+        Assert.All(outcomes, o => Assert.Equal("cut", o));
+        Assert.Equal(kept, Directory.EnumerateFiles(site.Cache, "*.response").ToHashSet());
+        Assert.Empty(Directory.EnumerateFiles(site.Cache, "*.tmp"));
+        Assert.Empty(site.Server.FiveHundreds);
+    }
+
+    [Fact]
+    public async Task A_fetch_body_that_is_not_gzip_is_refused_with_400()
+    {
+        await using var site = await StartAsync();
+        using var http = Http(site);
+        var request = FetchRequest(site, new string('0', 40));
+        request.Content = new ByteArrayContent("not gzip at all"u8.ToArray());
+        request.Content.Headers.ContentType = new("application/x-git-upload-pack-request");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+
+        using var response = await http.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.BadRequest, $"{response.StatusCode}: {body}");
+        Assert.Contains("could not be read", body, StringComparison.Ordinal);
+    }
+
+    private static HttpClient Http(Site site)
+    {
+        var http = new HttpClient { BaseAddress = site.Server.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("fleet:" + site.Token)));
+        return http;
+    }
+
+    /// <summary>What <c>git clone</c> sends over protocol v2: one want, and done (nothing to negotiate).</summary>
+    private static HttpRequestMessage FetchRequest(Site site, string want)
+    {
+        static string Line(string text) => $"{text.Length + 4:x4}{text}";
+        var body = Line("command=fetch\n") + Line("object-format=sha1\n") + "0001" + Line("ofs-delta\n") + Line("no-progress\n") + Line($"want {want}\n") + Line("done\n") + "0000";
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(site.Url + "/git-upload-pack"))
+        {
+            Content = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes(body)),
+        };
+        request.Content.Headers.ContentType = new("application/x-git-upload-pack-request");
+        request.Headers.Add("Git-Protocol", "version=2");
+        return request;
     }
 }

@@ -11,7 +11,8 @@ namespace Latchkey.Git;
 
 /// <summary>
 /// Git smart HTTP: info/refs, git-upload-pack and git-receive-pack, served by the system git with
-/// --stateless-rpc and streamed both ways, so memory stays flat whatever the pack size.
+/// --stateless-rpc and streamed both ways, so memory stays flat whatever the pack size. Clones over
+/// protocol v2 may be answered by <see cref="FetchResponseCache"/> instead.
 /// </summary>
 public static class GitHttp
 {
@@ -72,6 +73,8 @@ public static class GitHttp
         SetNoCache(context.Response);
         if (service == UploadPack)
         {
+            if (await ServeFromResponseCacheAsync(context, access.Store.PathOf(target), target) is not false)
+                return;
             var cache = context.RequestServices.GetRequiredService<PackCache>();
             string? report = null;
             var request = new UploadRequest();
@@ -135,6 +138,40 @@ public static class GitHttp
         {
             session?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A fetch with nothing to negotiate (a clone) answered by <see cref="FetchResponseCache"/>: true
+    /// when it answered, false when upload-pack is to run as usual (the body still unread), null when
+    /// the request is over (its body could not be read: answered 400, or the client left).
+    /// </summary>
+    private static async Task<bool?> ServeFromResponseCacheAsync(HttpContext context, string repoPath, Repository target)
+    {
+        var responses = context.RequestServices.GetRequiredService<FetchResponseCache>();
+        if (!responses.Enabled || GitProtocol(context) is not { } protocol || !protocol.Contains("version=2", StringComparison.Ordinal))
+            return false;
+        byte[]? body;
+        try
+        {
+            body = await FetchResponseCache.ReadCacheableAsync(context, context.RequestAborted);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await GitAccess.WritePlainAsync(context, StatusCodes.Status400BadRequest, "The request body could not be read: " + e.Message + "\n");
+            return null;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            return null;
+        }
+        if (body is null || await responses.ServeAsync(context, repoPath, protocol, body, context.RequestAborted) is not { } served)
+            return false;
+        context.RequestServices.GetRequiredService<LatchkeyMetrics>().GitOperation(UploadPack["git-".Length..], served.Succeeded, body.Length, served.Sent);
+        var request = new UploadRequest();
+        request.Observe(body);
+        if (served.Succeeded && request.Action is { } action)
+            await context.RequestServices.GetRequiredService<GitEvents>().RecordAsync(context, target, action);
+        return true;
     }
 
     /// <summary>Runs git-upload-pack / git-receive-pack, request body in, response body out.</summary>

@@ -14,6 +14,8 @@ public static class GitSetup
         builder.Services.AddSingleton<GitEvents>();
         // Identical fetches at once share one pack (git's uploadpack.packObjectsHook)
         builder.Services.AddSingleton<PackCache>();
+        // and identical clones one whole answer of upload-pack, sent from a file.
+        builder.Services.AddSingleton<FetchResponseCache>();
         // What pushes leave when the server dies under them: swept at start (before any request) and every 15 minutes.
         builder.Services.AddHostedService<GitLeftoverSweep>();
         // Repositories repacked (geometric, bitmaps, commit-graph) after enough pushes and some idle time, one node at a time through a lease.

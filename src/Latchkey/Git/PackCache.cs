@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Latchkey.Git;
 
 /// <summary>
-/// One pack for many identical fetches (the idea of Gitaly's pack-objects cache): when a CI fleet
-/// clones the same commit at once, git's pack is generated once and streamed to all of them.
+/// One pack for many identical fetches (the idea of Gitaly's pack-objects cache), for the fetches
+/// <see cref="FetchResponseCache"/> does not answer whole (protocol v0 and v1, negotiations, large
+/// requests): git's pack is generated once and streamed to all of them.
 /// <c>git upload-pack</c> runs <c>Git/pack-cache.sh</c> as its <c>uploadpack.packObjectsHook</c>, set
 /// on git's command line (<c>GIT_CONFIG_*</c>), where git accepts it; a repository's own config
 /// cannot. The script keys each pack by the repository, its ref state, pack-objects' arguments and

@@ -27,7 +27,7 @@ public sealed class LatchkeyMetrics
         _gitBytes = meter.CreateCounter<long>("latchkey.git.bytes", "By", "Bytes git received from clients and sent to them, by service and direction");
         _tokenVerifications = meter.CreateCounter<long>("latchkey.token.verifications", "{verification}", "Personal access tokens presented, by result (valid, malformed, unknown, expired, owner_suspended)");
         _throttleRefusals = meter.CreateCounter<long>("latchkey.throttle.refusals", "{refusal}", "Failed credentials refused with 429 because their address or account failed too often, by kind");
-        _packCache = meter.CreateCounter<long>("latchkey.pack_cache.requests", "{request}", "Fetches answered through the pack cache, by outcome (hit, follow, miss)");
+        _packCache = meter.CreateCounter<long>("latchkey.pack_cache.requests", "{request}", "Fetches answered through the pack cache (whole upload-pack answers and packs), by outcome (hit, follow, miss)");
         _pushProtectionRejections = meter.CreateCounter<long>("latchkey.push_protection.rejections", "{push}", "Pushes refused because they held a live token");
     }
 
