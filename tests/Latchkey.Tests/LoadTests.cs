@@ -48,6 +48,11 @@ public sealed class LoadTests(ITestOutputHelper output)
         Assert.Empty(Directory.GetDirectories(Path.Combine(bare, "objects"), "tmp_objdir-*"));
     }
 
+    /// <summary>The server's log lines about git's transport processes: why a clone failed, when one does.</summary>
+    private static string GitWarnings(LatchkeyServer server) =>
+        string.Join('\n', server.AllLogs.Split('\n').Where(line => line.Contains("upload-pack", StringComparison.OrdinalIgnoreCase)
+            || line.Contains("pack-objects", StringComparison.OrdinalIgnoreCase) || line.Contains("receive-pack", StringComparison.OrdinalIgnoreCase)).Take(40));
+
     private static void AssertNoServerErrors(LatchkeyServer server)
     {
         Assert.True(server.FiveHundreds.Count == 0, "The server answered 5xx:\n" + string.Join('\n', server.FiveHundreds.Take(20)));
@@ -130,7 +135,7 @@ public sealed class LoadTests(ITestOutputHelper output)
         var burst = watch.Elapsed;
 
         var failedClones = clones.Select(c => c.Result).Where(r => !r.Succeeded).ToList();
-        Assert.True(failedClones.Count == 0, $"{failedClones.Count} of 50 clones failed, the first:\n{failedClones.FirstOrDefault()}");
+        Assert.True(failedClones.Count == 0, $"{failedClones.Count} of 50 clones failed, the first:\n{failedClones.FirstOrDefault()}\nWhat the server said of git:\n{GitWarnings(server)}");
         for (var i = 0; i < 50; i++)
         {
             var clone = Path.Combine(git.WorkDirectory, i % 2 == 0 ? $"clone{i}.git" : $"clone{i}");

@@ -243,6 +243,23 @@ public sealed class PackCacheTests
     }
 
     [Fact]
+    public async Task A_cache_folder_that_cannot_be_written_costs_the_cache_and_not_the_clone()
+    {
+        await using var site = await StartAsync();
+        var head = (await site.Git.RunAsync(site.Work, null, null, "rev-parse", "HEAD")).Output.Trim();
+        // A file where the folder should be: every attempt to write an answer fails, as on a full or broken disk.
+        Directory.Delete(site.Cache, recursive: true);
+        await File.WriteAllTextAsync(site.Cache, "not a folder");
+
+        var heads = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => BareCloneAsync(site, $"unwritable-{i}.git")));
+
+        Assert.All(heads, h => Assert.Equal(head, h));
+        Assert.Equal("not a folder", await File.ReadAllTextAsync(site.Cache));
+        Assert.Empty(site.Server.FiveHundreds);
+        Assert.Contains("The fetch cache could not be used", site.Server.AllLogs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_fetch_body_that_is_not_gzip_is_refused_with_400()
     {
         await using var site = await StartAsync();

@@ -161,6 +161,21 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
         if (await KeyAsync(repoPath, protocol, body, ct) is not { } key)
             return null;
         var folder = PackCache.Folder(data);
+        try
+        {
+            return await ServeAsync(context, folder, key, repoPath, protocol, body, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !context.Response.HasStarted)
+        {
+            // A full or read-only disk costs the cache, not the clone: upload-pack answers as without it.
+            logger.LogWarning("The fetch cache could not be used: {Error}", e.Message);
+            context.Response.ContentLength = null;
+            return null;
+        }
+    }
+
+    private async Task<Served?> ServeAsync(HttpContext context, string folder, string key, string repoPath, string protocol, byte[] body, CancellationToken ct)
+    {
         HostingSetup.CreatePrivateDirectory(Path.GetDirectoryName(folder)!);
         HostingSetup.CreatePrivateDirectory(folder);
         var path = Path.Combine(folder, key + ".response");
@@ -419,8 +434,15 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
     {
         metrics.PackCache(outcome);
         // One writer at a time: appends from several requests at once could overwrite each other.
-        lock (_records)
-            File.AppendAllText(Path.Combine(folder, key + ".served"), outcome + "\n");
+        try
+        {
+            lock (_records)
+                File.AppendAllText(Path.Combine(folder, key + ".served"), outcome + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The record is for those who look into the folder; the answer does not depend on it.
+        }
     }
 
     /// <summary>Whenever an answer is to be written: answers and their records past the window, and a crash's temporary files a day old.</summary>
@@ -428,7 +450,17 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
     {
         var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         var window = TimeSpan.FromSeconds(options.Value.PackCacheSeconds);
-        foreach (var entry in new DirectoryInfo(folder).EnumerateFiles())
+        IEnumerable<FileInfo> entries;
+        try
+        {
+            // Read whole now: a listing that fails halfway must not leave an answer registered that nobody writes.
+            entries = new DirectoryInfo(folder).GetFiles();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (var entry in entries)
         {
             var age = now - entry.LastWriteTimeUtc;
             var expired = entry.Name.EndsWith(".response", StringComparison.Ordinal) || entry.Name.EndsWith(".served", StringComparison.Ordinal)
@@ -440,7 +472,7 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
             {
                 entry.Delete();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
             }
         }

@@ -29,7 +29,8 @@ public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options, 
         return reader.ReadToEnd();
     });
 
-    private readonly Lazy<string> _hook = new(() => Install(Folder(data)));
+    // PublicationOnly: an install that failed (a full disk) is tried again by the next fetch, not remembered.
+    private readonly Lazy<string> _hook = new(() => Install(Folder(data)), LazyThreadSafetyMode.PublicationOnly);
 
     public const string HookName = "pack-cache.sh";
 
@@ -45,9 +46,22 @@ public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options, 
         var seconds = options.Value.PackCacheSeconds;
         if (seconds == 0)
             return null;
-        var folder = Path.GetDirectoryName(_hook.Value)!;
+        string hook;
+        try
+        {
+            hook = _hook.Value;
+            // Removed since (the folder cleared by hand): put back, or upload-pack would fail to start it.
+            if (!File.Exists(hook))
+                hook = Install(Folder(data));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The cache folder cannot be written: the fetch runs pack-objects itself.
+            return null;
+        }
+        var folder = Path.GetDirectoryName(hook)!;
         var report = Path.Combine(folder, $"report.{Guid.NewGuid():N}");
-        GitCommand.AddConfig(info, "uploadpack.packObjectsHook", _hook.Value);
+        GitCommand.AddConfig(info, "uploadpack.packObjectsHook", hook);
         info.Environment["LATCHKEY_PACK_CACHE"] = folder;
         info.Environment["LATCHKEY_PACK_CACHE_SECONDS"] = seconds.ToString(CultureInfo.InvariantCulture);
         info.Environment["LATCHKEY_PACK_CACHE_REPORT"] = report;
@@ -68,7 +82,7 @@ public sealed class PackCache(DataDirectory data, IOptions<GitOptions> options, 
             }
             File.Delete(report);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
     }
