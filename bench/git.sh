@@ -61,7 +61,10 @@ while [[ $LK_PORT == "$REF_PORT" ]]; do LK_PORT=$(free_port); done
 say "starting the reference on 127.0.0.1:$REF_PORT and Latchkey on 127.0.0.1:$LK_PORT"
 start_reference "$REF_PORT" "$W/ref/repos" "$W/ref"
 # LATCHKEY_BENCH_ARGS: settings for this run, e.g. "--Git:PackCacheSeconds=0" to measure without the pack cache.
-start_latchkey "$LK_PORT" "$W/lk/data" ${LATCHKEY_BENCH_ARGS:-} $NO_PROTECTION
+# Maintenance off: the tags pushed before each round (below) would otherwise count as pushes and
+# start a background repack of the test repository in the middle of a measurement (bench/maintenance.sh
+# measures maintenance on its own).
+start_latchkey "$LK_PORT" "$W/lk/data" --Git:Maintenance=false ${LATCHKEY_BENCH_ARGS:-} $NO_PROTECTION
 LK=http://127.0.0.1:$LK_PORT
 REF=http://127.0.0.1:$REF_PORT
 TOKEN=$(latchkey_token "$LK" bench repo delete_repo user)
@@ -113,6 +116,11 @@ run_op() { # op side round
     rm -rf "$W/client"
     mkdir -p "$W/client"
     local m=("${MEASURE[@]}" --op "$op" --side "$side" --round "$round" --roots "$(roots_of "$side")" $(cgroup_args "$side"))
+    # A new tag on the commit before each fetching op (not measured, on both sides): the ref state
+    # changes, so Latchkey's fetch cache cannot answer a round with an answer an earlier round made.
+    # Each measured fetch costs what a first fetch after a push costs; in a fleet the first clone
+    # generates the answer and the other 19 share it.
+    [[ $op == push ]] || git -C "$W/source.git" push -q "$url" "$HEAD:refs/tags/bench-$op-$round"
     case $op in
         bare)
             "${m[@]}" --verify "[ \"\$(git -C '$dest' rev-parse main)\" = $HEAD ]" -- git clone -q --bare "$url" "$dest" ;;
