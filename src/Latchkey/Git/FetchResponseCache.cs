@@ -41,6 +41,16 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
     public const int MaxRequestBytes = 64 * 1024;
 
     private const int ChunkBytes = 256 * 1024;
+
+    /// <summary>
+    /// Those following are woken each time this much more is written, not on every read of git's
+    /// output (a pipe gives 64 KiB at most): each wake is a hop between threads, and per 64 KiB those
+    /// hops cost more CPU than the copying. What is written in between (git's progress lines) waits
+    /// at most <see cref="FollowPoll"/>.
+    /// </summary>
+    private const int PulseBytes = 256 * 1024;
+
+    private static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromDays(1);
 
     private readonly ConcurrentDictionary<string, Generation> _writing = new(StringComparer.Ordinal);
@@ -264,6 +274,7 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
                 try
                 {
                     var stdout = process.StandardOutput.BaseStream;
+                    Pipes.TryEnlarge(stdout);
                     int read;
                     while ((read = await stdout.ReadAsync(buffer.AsMemory(0, ChunkBytes), ct)) > 0)
                     {
@@ -374,7 +385,9 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
                 }
                 if (finished)
                     break;
-                await changed.WaitAsync(ct);
+                // Woken by a pulse, by the end, or after the poll interval for what came in between.
+                await changed.WaitAsync(FollowPoll, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                ct.ThrowIfCancellationRequested();
             }
             if (writing is { Succeeded: false, AnsweredWithError: false })
             {
@@ -483,6 +496,7 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
     {
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private long _length;
+        private long _pulsed; // the writer's alone
         private volatile bool _finished;
 
         public string TemporaryPath { get; } = temporaryPath;
@@ -495,6 +509,9 @@ public sealed class FetchResponseCache(DataDirectory data, IOptions<GitOptions> 
         public void Grow(long length)
         {
             Volatile.Write(ref _length, length);
+            if (length - _pulsed < PulseBytes)
+                return;
+            _pulsed = length;
             Pulse();
         }
 
