@@ -5,15 +5,18 @@
 # simultaneous bare clones of one commit, a CI fleet after a push. See bench/README.md.
 #
 #   bench/git.sh [--small] [--shape default|game|deep] [--rounds N] [--ops bare,checkout,fetch,push,concurrent,fleet]
-#                [--huge-push] [--no-push-protection] [--out FILE.jsonl] [--keep]
+#                [--huge-push] [--no-push-protection] [--source REPO.git] [--out FILE.jsonl] [--keep]
 # --shape picks make-repo.py's repository shape; --no-push-protection runs Latchkey with
 # Git:PushProtection=false, so a push run with and one without it give push protection's cost.
+# --source takes a repository make-repo.py already made (same shape and size) instead of generating
+# it again: the deep shape takes minutes to generate, the same every time.
 set -euo pipefail
 
 ROUNDS=5
 SIZE=""
 SHAPE=default
 NO_PROTECTION=""
+SOURCE=""
 OPS="bare,checkout,fetch,push,concurrent"
 HUGE_PUSH=""
 OUT=""
@@ -22,12 +25,13 @@ while (($#)); do
         --small) SIZE=--small ;;
         --shape) SHAPE=$2; shift ;;
         --no-push-protection) NO_PROTECTION=--Git:PushProtection=false ;;
+        --source) SOURCE=$(realpath "$2"); shift ;;
         --rounds) ROUNDS=$2; shift ;;
         --ops) OPS=$2; shift ;;
         --huge-push) HUGE_PUSH=1 ;;
         --out) OUT=$(realpath -m "$2"); shift ;;
         --keep) BENCH_KEEP=1 ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -43,8 +47,13 @@ RESULTS=${OUT:-$W/results.jsonl}
 : >"$RESULTS"
 MEASURE=(python3 "$BENCH_DIR/lib/measure.py" --out "$RESULTS")
 
-say "generating the test repository, shape $SHAPE ${SIZE:-(full size)}"
-python3 "$BENCH_DIR/make-repo.py" --shape "$SHAPE" $SIZE "$W/source.git"
+if [[ -n $SOURCE ]]; then
+    say "copying the test repository from $SOURCE (taken to be shape $SHAPE ${SIZE:-(full size)})"
+    cp -a "$SOURCE" "$W/source.git"
+else
+    say "generating the test repository, shape $SHAPE ${SIZE:-(full size)}"
+    python3 "$BENCH_DIR/make-repo.py" --shape "$SHAPE" $SIZE "$W/source.git"
+fi
 HEAD=$(git -C "$W/source.git" rev-parse main)
 BASE=$(git -C "$W/source.git" rev-parse main~10)
 # The fetch starts from a clone that lacks the last ten commits.

@@ -97,11 +97,19 @@ else
 fi
 new_objects > "$work/objects" || refuse
 max_bytes=${LATCHKEY_PUSH_SCAN_MAX_BYTES:-1048576}
-# Alternate objects to each half: their costs even out (sizes do not tell: a large incompressible
-# blob is cheap to read, a small text blob at the end of a delta chain is not).
-awk -v max="$max_bytes" -v first="$work/first.list" -v second="$work/second.list" \
-  '$2 != "blob" || $3 <= max { print $1 > (++n % 2 ? first : second) }' "$work/objects" || refuse
-touch "$work/first.list" "$work/second.list" || refuse
+# Two halves of about equal cost, each a run of the pack's own order (what --unordered lists) and
+# of one kind of object: the first half is the commits, tags and trees, then blobs up to half the
+# weight; the second the remaining blobs. Runs keep delta chains within one cat-file and its delta
+# base cache: handing out objects in turn made both halves resolve nearly every chain, and trees
+# mixed in among blobs pushed bases out of the cache (on a 50,000-commit history, 20 % more CPU).
+# An object weighs its size plus 1000 bytes (reading an object costs about that much beyond its bytes).
+awk -v max="$max_bytes" -v first="$work/first.list" -v blobs="$work/first-blobs.list" -v second="$work/second.list" '
+  NR == FNR { if ($2 != "blob" || $3 <= max) { total += $3 + 1000; if ($2 != "blob") head += $3 + 1000 } next }
+  $2 != "blob" { print $1 > first; next }
+  $3 <= max { if (head < total / 2) { head += $3 + 1000; print $1 > blobs } else print $1 > second }
+' "$work/objects" "$work/objects" || refuse
+touch "$work/first.list" "$work/first-blobs.list" "$work/second.list" || refuse
+cat "$work/first-blobs.list" >> "$work/first.list" || refuse
 # perl is part of every git installation. It reads cat-file's stream object by object: header, body.
 scan_part() {
   git cat-file --batch --buffer < "$1" | LC_ALL=C PATTERN="$pattern" perl -e '
