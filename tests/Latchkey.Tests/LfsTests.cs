@@ -200,6 +200,38 @@ public sealed class LfsTests(ServerFixture fixture) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task A_large_upload_wrong_only_in_its_last_byte_is_refused_and_the_right_one_then_stored_byte_identical()
+    {
+        // Several MiB, not a whole number of the server's steps: the hash must cover every byte of every piece.
+        var owner = await OwnerAsync("lfstail", "data", isPrivate: true);
+        var token = await Server.IssueClassicAsync(owner, [Scopes.Repo]);
+        var content = RandomBytes(3 * 1024 * 1024 + 12_345, seed: 12);
+        var oid = Convert.ToHexStringLower(SHA256.HashData(content));
+        using var http = new HttpClient();
+        var batch = await Lfs.BatchAsync(http, Server.Url($"/{owner}/data.git/info/lfs/objects/batch"), owner, token, "upload", oid, content.Length);
+        var upload = batch.Body.GetProperty("objects")[0].GetProperty("actions").GetProperty("upload");
+        async Task<HttpResponseMessage> PutAsync(byte[] bytes)
+        {
+            using var put = new HttpRequestMessage(HttpMethod.Put, upload.GetProperty("href").GetString()) { Content = new ByteArrayContent(bytes) };
+            put.Headers.TryAddWithoutValidation("Authorization", upload.GetProperty("header").GetProperty("Authorization").GetString());
+            return await http.SendAsync(put);
+        }
+        var stored = Path.Combine(Server.DataDirectory, "lfs", oid[..2], oid[2..4], oid);
+
+        var corrupted = content.ToArray();
+        corrupted[^1] ^= 0x01;
+        var refused = await PutAsync(corrupted);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains("does not hash to", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(File.Exists(stored));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(Server.DataDirectory, "lfs", "incoming")), f => Path.GetFileName(f).StartsWith(oid, StringComparison.Ordinal));
+
+        var accepted = await PutAsync(content);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.Equal(content, await File.ReadAllBytesAsync(stored));
+    }
+
+    [Fact]
     public async Task An_upload_cut_off_midway_leaves_nothing_and_a_crashs_leftover_is_swept_at_the_next_start()
     {
         var owner = await OwnerAsync("lfscut", "clip", isPrivate: true);
