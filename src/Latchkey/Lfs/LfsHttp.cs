@@ -303,10 +303,11 @@ public static class LfsHttp
         metrics.GitOperation("lfs-download", true, 0, new FileInfo(objects.Store.PathOf(oid)).Length);
     }
 
-    /// <summary>Sends an object's bytes from its file (the kernel's sendfile where it can; ranges for a resumed download).</summary>
+    /// <summary>Sends an object's bytes from its file, 1 MiB at a time (<see cref="LargeChunkFileSender"/>; ranges for a resumed download).</summary>
     public static Task ServeAsync(HttpContext context, LfsObjectStore store, string oid, string contentType = "application/octet-stream", string? downloadName = null)
     {
         context.Response.Headers.CacheControl = "private, no-cache";
+        LargeChunkFileSender.Install(context);
         return TypedResults.PhysicalFile(store.PathOf(oid), contentType, downloadName, enableRangeProcessing: true).ExecuteAsync(context);
     }
 
